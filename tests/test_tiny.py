@@ -1,6 +1,7 @@
 """The tiny policy: shapes, determinism, log-prob recomputation, gradients, errors, learnability."""
 
 import random
+from dataclasses import replace
 
 import pytest
 import torch
@@ -147,6 +148,8 @@ def test_memory_window_and_padding():
     full = TinyAgent(SMALL).encode([row])[0][0]
     for fewer in ({"memory_act_k": 1}, {"memory_obs_k": 1}, {"memory_act_k": 0, "memory_obs_k": 0}):
         assert len(TinyAgent(TinyConfig(vocab_size=1024, dim=16, hidden=32, **fewer)).encode([row])[0][0]) < len(full)
+    more_than_there_is = replace(SMALL, memory_obs_k=5, memory_act_k=5)
+    assert TinyAgent(more_than_there_is).encode([row])[0][0] == full
     context, candidates = batch_tensors([[1, 2], [3]], [[[5], [6, 7]], [[8, 9, 10]]])
     assert context.tolist() == [[1, 2], [3, 0]]
     assert candidates.tolist() == [[[5, 0, 0], [6, 7, 0]], [[8, 9, 10], [0, 0, 0]]]

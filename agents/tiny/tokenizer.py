@@ -86,11 +86,11 @@ def context_ids(
     ids = [turn_token(turn, max_turns), TASK, *text_ids(task, max_words), OBS, *text_ids(observation, max_words)]
     if not memory:
         return ids
-    recent = memory[len(memory) - obs_k :] if obs_k > 0 else []
+    recent = memory[max(len(memory) - obs_k, 0) :] if obs_k > 0 else []
     if recent:
         ids.append(MEM_OBS)
         ids += dict.fromkeys(chain.from_iterable(text_ids(obs, max_words) for obs, _ in recent))
-    actions = memory if act_k is None else memory[len(memory) - act_k :] if act_k > 0 else []
+    actions = memory if act_k is None else memory[max(len(memory) - act_k, 0) :] if act_k > 0 else []
     if actions:
         ids.append(MEM_ACT)
         ids += dict.fromkeys(chain.from_iterable(text_ids(action, max_words) for _, action in actions))
