@@ -70,3 +70,12 @@ def test_packaged_configs_validate():
 
     for path in CONFIG_DIR.glob("*.yaml"):
         assert isinstance(load_config(path), TrainConfig), path
+
+
+def test_another_env_on_the_command_line_drops_the_files_env_kwargs():
+    default = load_config()
+    assert default.env_kwargs  # the main job shapes household rewards
+    other = load_config(None, ["env=agora/LostSalesText-v0", "env_kwargs.periods=8"])
+    assert other.env_kwargs == {"periods": 8}
+    same = load_config(None, [f"env={default.env}", "env_kwargs.difficulty=easy"])
+    assert same.env_kwargs == {**default.env_kwargs, "difficulty": "easy"}

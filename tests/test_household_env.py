@@ -196,3 +196,49 @@ def test_native_engine_is_fast():
         if terminated or truncated:
             _, info = env.reset(seed=rng.randrange(1000))
     assert 1000 / (time.perf_counter() - start) > 500
+
+
+def test_potential_shaping_pays_progress_and_charges_undoing_it():
+    env = HouseholdEnv(shaped_reward="potential")
+    env.reset(options={"task": kitchen_spec()})
+    script = ["go to cabinet 1", "open cabinet 1", "take mug 1 from cabinet 1", "go to sinkbasin 1",
+              "clean mug 1 with sinkbasin 1", "move mug 1 to sinkbasin 1", "take mug 1 from sinkbasin 1",
+              "go to coffeemachine 1", "move mug 1 to coffeemachine 1"]
+    rewards = [env.step(a)[1] for a in script]
+    # holding +0.1, clean +0.1, put down elsewhere -0.1, picked up again +0.1, win 1 (and no longer holding -0.1)
+    assert rewards == pytest.approx([0.0, 0.0, 0.1, 0.0, 0.1, -0.1, 0.1, 0.0, 0.9])
+
+
+def test_potential_shaping_on_two_object_tasks_charges_taking_the_first_back():
+    from envs.household.generator import split_task
+
+    env = HouseholdEnv(shaped_reward="potential", task_types="pick_two_obj_and_place")
+    _, info = env.reset(options={"task": split_task("train", 3, "pick_two_obj_and_place")})
+    total, undone = 0.0, False
+    while True:
+        action = env.expert_action()
+        _, reward, terminated, truncated, info = env.step(action)
+        total += reward
+        if action.startswith("move") and not undone:
+            assert reward == pytest.approx(0.1)  # placed +0.2, no longer holding -0.1
+            take_back = action.replace("move", "take", 1).replace(" to ", " from ", 1)
+            back, again = env.step(take_back)[1], env.step(action)[1]
+            assert (back, again) == (pytest.approx(-0.1), pytest.approx(0.1))  # undone, then redone
+            total, undone = total + back + again, True
+        if terminated or truncated:
+            break
+    assert undone and info["won"]
+    assert total == pytest.approx(1.0 + 0.2)  # bonuses telescope: the win plus phi(end) (objects placed)
+    with pytest.raises(ValueError, match="shaped_reward"):
+        HouseholdEnv(shaped_reward="sometimes")
+
+
+def test_indexed_entries_of_a_type_subset_cycle_through_the_types():
+    types = ["pick_two_obj_and_place", "pick_heat_then_place_in_recep"]
+    env = HouseholdEnv(task_types=types, split="eval_in_distribution")
+    names = [env.reset(seed=0, options={"index": i})[1]["task_name"] for i in range(4)]
+    assert names == [f"eval_in_distribution/{types[0]}/0", f"eval_in_distribution/{types[1]}/0",
+                     f"eval_in_distribution/{types[0]}/1", f"eval_in_distribution/{types[1]}/1"]
+    env.reset(options={"index": 59})  # 30 tasks per type in this split: 60 entries in all
+    with pytest.raises(ValueError, match="index"):
+        env.reset(options={"index": 60})

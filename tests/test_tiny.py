@@ -221,3 +221,20 @@ def test_match_features_are_exact_on_ids():
     assert counts[1, seg["mem_act"]] == 1 and counts[1, seg["last_act"]] == 1 and counts[1, seg["obs"]] == 0
     assert counts[2, seg["mem_act"]] == 2  # the whole action, taken twice
     assert counts[3].sum() == 0
+
+
+@pytest.mark.parametrize("prior", [0.0, 2.0])
+def test_novelty_prior_makes_a_repeated_action_less_likely_by_its_factor(prior):
+    agent = TinyAgent(replace(SMALL, novelty_prior=prior))
+    memory = [("You are in the middle of a room.", "go to cabinet 1"), ("You arrive at cabinet 1.", "go to drawer 1")]
+    d = Decision("put a mug in cabinet.", "You arrive at drawer 1.", ["go to cabinet 1", "go to cabinet 2"], memory)
+    scores = agent.token_scores(*zip(*[(g.prompt_ids, [i], g.extra) for i, g in enumerate(agent.act([d, d]))]))
+    taken_before, fresh = scores.logprobs.flatten().tolist()
+    assert taken_before - fresh == pytest.approx(-prior * torch.log(torch.tensor(2.0)).item(), abs=1e-5)
+
+
+def test_checkpoint_from_another_network_version_is_a_clear_error():
+    state = TinyAgent(SMALL).state_dict()
+    state["tensors"]["linear.bias"] = state["tensors"]["linear.bias"][:-1]
+    with pytest.raises(ValueError, match="do not fit this version.*linear.bias"):
+        TinyAgent.from_state_dict(state)

@@ -69,7 +69,7 @@ def test_killed_run_resumes_to_the_same_metrics(tmp_path):
 
 
 def test_one_update_changes_the_weights_and_logs(tmp_path):
-    config = load_config(None, [*SMALL, "train.updates=1", f"train.output_dir={tmp_path}"])
+    config = load_config(None, [*SMALL, "train.updates=1", "algorithm.recompute_old_logprobs=true", f"train.output_dir={tmp_path}"])
     agent = build_trainable(config)
     before = {k: v.clone() for k, v in agent.state_dict()["tensors"].items()}
     trainer = Trainer(config, agent)
@@ -88,3 +88,73 @@ def test_resume_of_a_folder_without_a_run_is_a_clear_error(tmp_path, capsys):
 
     assert main(["train", "--resume", str(tmp_path)]) == 2
     assert "not a training run folder" in capsys.readouterr().err
+
+
+def test_skip_zero_advantage_trains_on_the_nonzero_rows_only(tmp_path):
+    """Rows with advantage exactly 0 are left out of the PPO passes; an all-zero batch changes nothing."""
+    import numpy as np
+
+    config = load_config(None, [*SMALL, "algorithm.skip_zero_advantage=true", "algorithm.recompute_old_logprobs=true",
+                                f"train.output_dir={tmp_path}"])
+    agent = build_trainable(config)
+    trainer = Trainer(config, agent)
+    records = trainer.collect(0)
+    seen = []
+    scorer = agent.token_scores
+
+    def counting(prompts, responses, extras):
+        seen.append(len(prompts))
+        return scorer(prompts, responses, extras)
+
+    agent.token_scores = counting
+    advantages = np.zeros(len(records))
+    advantages[[0, 3]] = [1.0, -1.0]
+    trainer.optimize(records, advantages, 0)
+    # The old-policy pass, then one minibatch per PPO epoch, all over the two nonzero rows.
+    assert seen == [2] * (1 + config.algorithm.ppo_epochs)
+
+    seen.clear()
+    before = {k: v.clone() for k, v in agent.state_dict()["tensors"].items()}
+    stats = trainer.optimize(records, np.zeros(len(records)), 1)
+    assert seen == [] and stats.grad_norm == 0.0
+    assert all(v.equal(before[k]) for k, v in agent.state_dict()["tensors"].items())
+
+
+def test_evaluation_plays_the_training_env_configuration(tmp_path):
+    """The eval panel uses env_kwargs (here an 8-period horizon), with train.eval_env_kwargs on top."""
+    config = load_config(None, [*SMALL, f"train.output_dir={tmp_path}"])
+    assert Trainer(config, build_trainable(config)).evaluate().length.mean == 8
+    config = load_config(None, [*SMALL, "train.eval_env_kwargs.periods=5", f"train.output_dir={tmp_path}"])
+    assert Trainer(config, build_trainable(config)).evaluate().length.mean == 5
+
+
+def test_sampler_logprobs_as_old_policy_give_the_same_update(tmp_path):
+    """The tiny sampler's log-probs are exact, so skipping the re-scoring pass changes nothing."""
+    import torch
+
+    from training.trainer import compute_advantages
+
+    results = []
+    for recompute in (True, False):
+        config = load_config(None, [*SMALL, f"algorithm.recompute_old_logprobs={str(recompute).lower()}",
+                                    f"train.output_dir={tmp_path / str(recompute)}"])
+        trainer = Trainer(config, build_trainable(config))
+        records = trainer.collect(0)
+        stats = trainer.optimize(records, compute_advantages(records, config), 0)
+        results.append((trainer.agent.state_dict()["tensors"], stats))
+    (first, stats_first), (second, stats_second) = results
+    assert stats_first.logprob_mismatch < 1e-6 and stats_second.logprob_mismatch != stats_second.logprob_mismatch  # nan
+    assert all(torch.allclose(first[k], second[k], atol=1e-6) for k in first)
+    assert any(not torch.equal(first[k], build_trainable(config).state_dict()["tensors"][k]) for k in first)
+
+
+def test_eval_uses_the_memory_window_a_run_was_trained_with(tmp_path):
+    from training.commands import trained_memory_k
+    from training.config import dump_config
+
+    run = tmp_path / "run"
+    (run / "checkpoints" / "update_000001").mkdir(parents=True)
+    (run / "config.yaml").write_text(dump_config(load_config(None, ["rollout.memory_k=17"])))
+    assert trained_memory_k(str(run)) == 17
+    assert trained_memory_k(str(run / "checkpoints" / "update_000001")) == 17
+    assert trained_memory_k(None) == 3 and trained_memory_k(str(tmp_path / "elsewhere")) == 3

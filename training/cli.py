@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--temperature", type=float, default=0.0)
     ev.add_argument("--max-turns", type=int, default=1000, help="a cap on top of the env's own step limit")
     ev.add_argument("--max-tokens", type=int, default=256, help="LLM policies: tokens per reply")
-    ev.add_argument("--memory-k", type=int, default=3, help="past (observation, action) pairs in the prompt")
+    ev.add_argument("--memory-k", type=int, default=None,
+                    help="past (observation, action) pairs in the prompt (default: a training run's own, else 3)")
     ev.add_argument("--out", default=None, help="output folder (default runs/eval/<env>)")
     ev.add_argument("--base-url", default=None, help="openai policy: the server's base URL")
     ev.add_argument("--api-key-env", default="OPENAI_API_KEY", help="openai policy: variable holding the key")

@@ -37,6 +37,7 @@ class TinyConfig(Section):
     embed_dim: int = Field(64, ge=4)
     hidden_dim: int = Field(128, ge=4)
     vocab_buckets: int = Field(8192, ge=64)
+    novelty_prior: float = Field(0.0, ge=0)  # > 0: the untrained policy avoids repeating actions
 
 
 class PolicyConfig(Section):
@@ -87,6 +88,13 @@ class AlgorithmConfig(Section):
     ppo_epochs: int = Field(1, ge=1)
     minibatch_size: int = Field(256, ge=1)
     grad_accum: int = Field(1, ge=1)
+    # Rows whose advantage is exactly 0 add no policy gradient (GRPO groups that all won or all
+    # lost, GiGPO singletons): skipping them saves their forward/backward passes, but their
+    # entropy, KL and EPO terms go with them.
+    skip_zero_advantage: bool = False
+    # PPO's "old" log-probs: re-scored by the trainer before the update (true), or the sampler's
+    # own (false; saves a forward pass where the sampler is exact, as the tiny policy is).
+    recompute_old_logprobs: bool = True
 
 
 class OptimConfig(Section):
@@ -112,6 +120,8 @@ class TrainSection(Section):
     eval_episodes: int = Field(100, ge=1)
     eval_split: str = "eval_in_distribution"
     eval_temperature: float = Field(0.0, ge=0)  # 0 = greedy
+    # Evaluation plays the training env (env_kwargs) with these overrides, e.g. no reward shaping.
+    eval_env_kwargs: dict[str, Any] = {}
     checkpoint_every: int = Field(10, ge=0)
     output_dir: str = "runs/default"
     device: str = "auto"  # auto | cpu | cuda | cuda:N
@@ -196,6 +206,17 @@ def _format_validation_error(err: ValidationError) -> str:
 
 def config_from_dict(data: dict, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
     data = yaml.safe_load(yaml.safe_dump(data)) or {}  # a deep copy that also normalises types
+    env_overrides = [a for a in overrides if a.split("=", 1)[0].strip() == "env"]
+    if env_overrides:
+        scratch = {}
+        for assignment in env_overrides:
+            apply_override(scratch, assignment)
+        if scratch.get("env") != data.get("env"):
+            # The file's env kwargs belong to the file's env (household's shaped_reward means nothing
+            # to an inventory env): another env on the command line starts from its own defaults.
+            data["env_kwargs"] = {}
+            if isinstance(data.get("train"), dict):
+                data["train"].pop("eval_env_kwargs", None)
     for assignment in overrides:
         apply_override(data, assignment)
     check_keys(data)

@@ -121,8 +121,10 @@ def evaluate(
     rollout_config: RolloutConfig | None = None,
     batch_size: int = 32,
     on_episode=None,
+    env_kwargs: dict | None = None,
 ) -> tuple[EvalSummary, list[StepRecord]]:
-    """Play the panel once per sampling seed; the CI covers every episode played."""
+    """Play the panel once per sampling seed; the CI covers every episode played.
+    ``env_kwargs`` configure the env (e.g. the difficulty the policy was trained on)."""
     base = rollout_config or RolloutConfig()
     tasks = eval_panel(env_id, split, episodes)
     records: list[StepRecord] = []
@@ -140,7 +142,7 @@ def evaluate(
         )
         for start in range(0, len(tasks), batch_size):
             chunk = tasks[start : start + batch_size]
-            records += rollout(env_id, agent, chunk, config, episode_prefix=f"s{seed}.{start}.")
+            records += rollout(env_id, agent, chunk, config, episode_prefix=f"s{seed}.{start}.", env_kwargs=env_kwargs)
             if on_episode is not None:
                 on_episode(len(chunk))
     return summarize(env_id, policy_name, split, episode_outcomes(records)), records

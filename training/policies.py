@@ -17,7 +17,7 @@ def build_trainable(config: TrainConfig) -> TrainableAgent:
 
         t = p.tiny
         return TinyAgent(
-            TinyConfig(vocab_size=t.vocab_buckets, dim=t.embed_dim, hidden=t.hidden_dim),
+            TinyConfig(vocab_size=t.vocab_buckets, dim=t.embed_dim, hidden=t.hidden_dim, novelty_prior=t.novelty_prior),
             seed=config.train.seed,
         )
     from agents.llm import build_llm_trainable

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from agents.agent import TrainableAgent
+from agents.agent import TokenScores, TrainableAgent
 from agents.policy import SamplingConfig
 from training import checkpoint as ckpt
 from training.advantages import drmas_advantages, gigpo_advantages, grpo_advantages, hgpo_advantages
@@ -48,6 +48,20 @@ def compute_advantages(records: list[StepRecord], config: TrainConfig) -> np.nda
             invalid_penalty=a.invalid_penalty,
         )
     return drmas_advantages(records, mode=a.norm_mode, invalid_penalty=a.invalid_penalty)
+
+
+def sampler_scores(records: list[StepRecord]) -> TokenScores | None:
+    """The log-probs the sampler reported for each response token, padded like ``token_scores``;
+    None when some row lacks them (e.g. an OpenAI server that returns none)."""
+    if not all(r.logprobs and len(r.logprobs) == len(r.response_ids) for r in records):
+        return None
+    width = max(len(r.logprobs) for r in records)
+    logprobs = torch.zeros(len(records), width)
+    mask = torch.zeros(len(records), width)
+    for j, r in enumerate(records):
+        logprobs[j, : len(r.logprobs)] = torch.tensor(r.logprobs)
+        mask[j, : len(r.logprobs)] = 1.0
+    return TokenScores(logprobs=logprobs, entropy=torch.zeros_like(logprobs), mask=mask)
 
 
 def derived_seed(seed: int, update: int, stream: int) -> int:
@@ -120,6 +134,13 @@ class Trainer:
         rows = [i for i, r in enumerate(records) if r.response_ids]
         if not rows:
             raise RuntimeError("no step record carries response tokens: the policy cannot be trained")
+        if a.skip_zero_advantage:
+            rows = [i for i in rows if advantages[i] != 0]
+            if not rows:  # nothing to learn from this batch (every group tied)
+                self.scheduler.step()
+                if self.epo is not None:
+                    self.epo.end_update()
+                return UpdateStats(*[0.0] * 7, logprob_mismatch=float("nan"))
         prompts = [records[i].prompt_ids for i in rows]
         responses = [records[i].response_ids for i in rows]
         extras = [records[i].info for i in rows]
@@ -128,14 +149,16 @@ class Trainer:
         traj_ids = torch.tensor([trajectory_of.setdefault(records[i].trajectory_key, len(trajectory_of)) for i in rows])
 
         self.agent.train_mode(False)
+        sampler = sampler_scores([records[i] for i in rows])
         with torch.no_grad():
-            old = self.agent.token_scores(prompts, responses, extras)
+            if a.recompute_old_logprobs or sampler is None:
+                old = self.agent.token_scores(prompts, responses, extras)
+            else:
+                old = sampler
             ref = self.reference.token_scores(prompts, responses, extras) if self.reference is not None else None
-        sampler = torch.zeros_like(old.logprobs)
-        for j, i in enumerate(rows):
-            lp = records[i].logprobs
-            sampler[j, : len(lp)] = torch.tensor(lp, dtype=sampler.dtype)
-        mismatch = float(aggregate((sampler - old.logprobs).abs(), old.mask)) if all(records[i].logprobs for i in rows) else float("nan")
+        mismatch = float("nan")
+        if sampler is not None and old is not sampler:
+            mismatch = float(aggregate((sampler.logprobs - old.logprobs).abs(), old.mask))
 
         self.agent.train_mode(True)
         gen = torch.Generator().manual_seed(derived_seed(self.config.train.seed, update, 2))
@@ -197,7 +220,10 @@ class Trainer:
             memory_k=r.memory_k, max_turns=r.max_turns, sampling=SamplingConfig(temperature=c.train.eval_temperature, max_tokens=r.max_tokens)
         )
         self.agent.train_mode(False)
-        summary, _ = evaluate(c.env, self.agent, c.policy.backend, c.train.eval_split, c.train.eval_episodes, rollout_config=config)
+        summary, _ = evaluate(
+            c.env, self.agent, c.policy.backend, c.train.eval_split, c.train.eval_episodes, rollout_config=config,
+            env_kwargs={**c.env_kwargs, **c.train.eval_env_kwargs},
+        )
         return summary
 
     def train_one(self) -> dict:

@@ -32,6 +32,7 @@ class TinyConfig:
     max_words: int = 256  # words kept per text (observation, task, action)
     memory_obs_k: int = 2  # remembered observations used (most recent)
     memory_act_k: int | None = None  # remembered actions used (most recent); None = all the rollout gives
+    novelty_prior: float = 0.0  # > 0: the untrained policy avoids repeating actions (see agents.tiny.model)
 
 
 class TinyAgent(TrainableAgent):
@@ -41,7 +42,7 @@ class TinyAgent(TrainableAgent):
         self.config = config or TinyConfig()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.model = TinyScorer(self.config.vocab_size, self.config.dim, self.config.hidden)
+            self.model = TinyScorer(self.config.vocab_size, self.config.dim, self.config.hidden, self.config.novelty_prior)
         self.model.eval()
 
     def __repr__(self) -> str:
@@ -150,7 +151,14 @@ class TinyAgent(TrainableAgent):
         config = TinyConfig(**state["config"])
         if config != self.config:
             raise ValueError(f"checkpoint config {config} differs from this agent's {self.config}; use TinyAgent.from_state_dict")
-        self.model.load_state_dict(state["tensors"])
+        try:
+            self.model.load_state_dict(state["tensors"])
+        except RuntimeError as err:
+            first = str(err).strip().splitlines()[1:2] or [str(err)]
+            raise ValueError(
+                f"the checkpoint's tensors do not fit this version of the tiny policy's network (saved by an "
+                f"older agora?): {first[0].strip()}"
+            ) from err
 
     @classmethod
     def from_state_dict(cls, state: dict[str, Any]) -> "TinyAgent":

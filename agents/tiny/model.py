@@ -10,8 +10,9 @@ ids (so it works for words never seen in training):
   remembered actions, last action) it is found in, for words and word pairs separately. So
   "take tomato 1 from fridge 1" under the task "heat some tomato ..." carries a "matches the
   task" direction that "take cup 1 from fridge 1" lacks, whatever the object;
-- match counts per segment and kind, and how often this exact action was already taken
-  (stops loops), also feed a direct linear term of the score;
+- match counts per segment and kind, whether the verb itself occurs in each segment ("cool"
+  in "cool some mug and ..."), and how often this exact action was already taken (stops
+  loops), also feed a direct linear term of the score;
 - a command's first word is its verb; its embedding joins the candidate's, and sets the weights
   of the linear term (so "take" + task match can count for much more than "go" + task match);
 - the context: mean-pooled embeddings of each segment, the episode-progress bucket, the
@@ -20,7 +21,9 @@ ids (so it works for words never seen in training):
 - score = MLP([h; c; h * c; match features]) + verb-weighted linear(match features).
 
 The output layers start at zero, so an untrained policy is exactly uniform over the candidates
-(the random policy), and RL starts from there.
+(the random policy), and RL starts from there; ``novelty_prior`` > 0 instead starts it off
+disliking actions it already took (one taken n times before starts (n + 1) ** -novelty_prior
+times as likely, the one just taken that again): a random explorer that does not walk in circles.
 """
 
 from __future__ import annotations
@@ -33,12 +36,14 @@ from agents.tiny.tokenizer import ACTION, HASH_BITS, PAIR, RESERVED, SEGMENTS, W
 N_SEG = len(SEGMENTS)
 TASK_SEG = SEGMENTS.index("task")
 MEM_ACT_SEG = SEGMENTS.index("mem_act")
-N_FEATURES = 2 * N_SEG + 2  # match counts of words and of pairs per segment; repeats of the action
+# Per segment: how many of the candidate's words and word pairs occur there, and whether its verb
+# does; then how often the exact action was already taken (remembered, and last).
+N_FEATURES = 3 * N_SEG + 2
 N_CONTEXT_FEATURES = N_SEG - 1  # share of the task's words found in each other segment
 
 
 class TinyScorer(nn.Module):
-    def __init__(self, vocab_size: int = 8192, dim: int = 64, hidden: int = 128):
+    def __init__(self, vocab_size: int = 8192, dim: int = 64, hidden: int = 128, novelty_prior: float = 0.0):
         super().__init__()
         if vocab_size <= RESERVED:
             raise ValueError(f"vocab_size must exceed the {RESERVED} reserved ids, got {vocab_size}")
@@ -57,6 +62,8 @@ class TinyScorer(nn.Module):
         for layer in (self.score[-1], self.linear):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
+        with torch.no_grad():  # the repeat features come last: a prior against taking an action again
+            self.linear.bias[N_FEATURES - 2 : N_FEATURES] = -novelty_prior
 
     def _embed(self, ids: torch.Tensor) -> torch.Tensor:
         folded = torch.where(ids < RESERVED, ids, RESERVED + (ids - RESERVED) % (self.vocab_size - RESERVED))
@@ -65,7 +72,6 @@ class TinyScorer(nn.Module):
     def forward(self, context: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
         """``context`` [B, L] and ``candidates`` [B, C, Lc] ids (0 = padding) -> scores [B, C],
         ``-inf`` where a row has fewer than C candidates."""
-        n_cand = candidates.shape[1]
         segment = _segments(context)  # [B, L], 0 = not in a segment
         keys = _sorted_keys(context, segment)
 
@@ -90,23 +96,30 @@ class TinyScorer(nn.Module):
         n_tok = tok_valid.sum(2).clamp(min=1).unsqueeze(-1)
         # Mean over tokens of (embedding + the match vector of every segment the token occurs in).
         matched = word_matches @ self.match[0] + pair_matches @ self.match[1]
-        cand_mean = ((tok_emb * tok_valid.unsqueeze(-1)).sum(2) + matched) / n_tok
+        cand_mean = (tok_emb.sum(2) + matched) / n_tok  # padding embeds to 0 (padding_idx)
         # A command's first word is its verb ("take", "go", "open"): embedded on its own too.
         verb = tok_emb[:, :, 0]
         distinct = _first_occurrence(candidates[..., 0]).float().unsqueeze(-1)  # each verb once
         verb_set = (verb * distinct).sum(1) / distinct.sum(1).clamp(min=1)
 
         repeats = (counts * (kind == ACTION).float().unsqueeze(-1)).sum(2)[..., MEM_ACT_SEG:]  # [B, C, 2]
-        features = torch.log1p(torch.cat([word_matches, pair_matches, repeats], dim=-1))
+        verb_found = present[:, :, 0]  # [B, C, S]: "cool" in "cool the mug ..." tasks, "open" after "open"
+        features = torch.log1p(torch.cat([word_matches, pair_matches, verb_found, repeats], dim=-1))
 
         turn = ctx_emb[:, 0]  # the context always starts with its turn token
         h = self.context(torch.cat([seg_mean.flatten(1), turn, verb_set, task_share[:, 1:]], dim=-1))
-        h = h.unsqueeze(1).expand(-1, n_cand, -1)
-        c = self.candidate(torch.cat([cand_mean, verb], dim=-1))
-        by_verb = self.linear(verb)  # [B, C, F + 1]: per-verb feature weights and bias
-        linear = (by_verb[..., :-1] * features).sum(-1, keepdim=True) + by_verb[..., -1:]
-        scores = self.score(torch.cat([h, c, h * c, features], dim=-1)) + linear
-        return scores.squeeze(-1).masked_fill(~cand_valid, float("-inf"))
+        # Score the real candidates only, packed: rows have 3 to 60 candidates, so scoring the
+        # padded [B, C] grid would spend half the time on padding.
+        rows, cols = cand_valid.nonzero(as_tuple=True)
+        h = h[rows]
+        verb = verb[rows, cols]
+        features = features[rows, cols]
+        c = self.candidate(torch.cat([cand_mean[rows, cols], verb], dim=-1))
+        by_verb = self.linear(verb)  # [N, F + 1]: per-verb feature weights and bias
+        linear = (by_verb[:, :-1] * features).sum(-1) + by_verb[:, -1]
+        packed = self.score(torch.cat([h, c, h * c, features], dim=-1)).squeeze(-1) + linear
+        scores = torch.full(cand_valid.shape, float("-inf"), dtype=packed.dtype, device=packed.device)
+        return scores.index_put((rows, cols), packed)
 
 
 def _kind(ids: torch.Tensor) -> torch.Tensor:

@@ -8,9 +8,16 @@ Constructor kwargs (the defaults of every episode):
     split         "train" (default), "eval_in_distribution" or "eval_out_of_distribution"
     difficulty    "easy", "default" or "hard" (``generator.DIFFICULTIES``)
     max_steps     step limit; None uses the difficulty's (50 by default); reaching it truncates
-    shaped_reward False (default): reward 1 on success, else 0. True adds 0.1 the first time the
-                  agent holds a goal object, processes it (clean/heat/cool), switches on the goal
-                  lamp, or (two-object tasks) places the first object.
+    shaped_reward False (default): reward 1 on success, else 0.
+                  True or "milestones": adds 0.1 the first time the agent holds a goal object,
+                  processes it (clean/heat/cool), switches on the goal lamp, or (two-object
+                  tasks) places the first object.
+                  "potential": potential-based shaping (Ng, Harada & Russell, 1999): adds
+                  phi(after) - phi(before), phi = 0.1 x (holding a goal object not yet placed)
+                  + 0.1 x (a goal object is processed / the goal lamp is on) + 0.2 x (two-object
+                  tasks: a target receptacle holds a goal object). Undoing progress (putting the
+                  object back down elsewhere, taking the first of two back out) costs what doing
+                  it paid, so loops earn nothing; an episode's bonuses sum to phi(end).
 
 ``reset(seed=s, options=...)``; every option is optional:
     task          a ``TaskSpec`` (or its dict) to play as is; the other options are then ignored
@@ -25,7 +32,9 @@ Besides the contract's keys, ``info`` carries ``task_type`` and ``task_name`` (e
 Commands and observations are ALFWorld 0.4.2's (placing is "move O to R"); see ``world``.
 
 Entry ``index`` of a split with no task type chosen is ``generator.split_task(split, index)``;
-with one, it is ``split_task(split, index, task_type)``. Without ``index`` the seed picks the
+with one, it is ``split_task(split, index, task_type)``. An env made for k of the six types (and
+no ``task_type`` option) cycles through them: entry ``index`` is entry ``index // k`` of type
+``task_types[index % k]``, so a fixed evaluation panel covers every type equally. Without ``index`` the seed picks the
 task type (among ``task_types``) and the index, so the same seed always gives the same game.
 """
 
@@ -39,6 +48,7 @@ from envs.household.world import HouseholdWorld
 
 _OPTIONS = ("task", "split", "difficulty", "task_type", "index")
 _SHAPING_BONUS = 0.1
+_SHAPING_MODES = (False, True, "milestones", "potential")
 
 
 def task_spec_option(value) -> TaskSpec:
@@ -57,7 +67,7 @@ class HouseholdEnv(TextEnv):
         split: str = "train",
         difficulty: str = "default",
         max_steps: int | None = None,
-        shaped_reward: bool = False,
+        shaped_reward: bool | str = False,
         render_mode: str | None = None,
     ):
         super().__init__(render_mode=render_mode)
@@ -69,7 +79,9 @@ class HouseholdEnv(TextEnv):
         if max_steps is not None and (not isinstance(max_steps, int) or max_steps < 1):
             raise ValueError(f"max_steps must be a positive int or None, got {max_steps!r}")
         self._max_steps_override = max_steps
-        self.shaped_reward = bool(shaped_reward)
+        if shaped_reward not in _SHAPING_MODES:
+            raise ValueError(f"shaped_reward must be one of {_SHAPING_MODES}, got {shaped_reward!r}")
+        self.shaped_reward = {True: "milestones"}.get(shaped_reward, shaped_reward)
         self.task_spec: TaskSpec | None = None
         self.world: HouseholdWorld | None = None
         self.max_steps = max_steps or get_difficulty(difficulty).max_steps
@@ -92,6 +104,7 @@ class HouseholdEnv(TextEnv):
         self.max_steps = self._max_steps_override or difficulty.max_steps
         self._steps = 0
         self._milestones: set[str] = set()
+        self._potential = self._phi() if self.shaped_reward == "potential" else 0.0
         self._goal_version = -1
         self._goal_cache = False
         return self.world.intro()
@@ -103,9 +116,14 @@ class HouseholdEnv(TextEnv):
         task_type = options.get("task_type")
         if task_type is not None and task_type not in self.task_types:
             raise ValueError(f"task_type {task_type!r} is not among this env's task types {list(self.task_types)}")
-        if task_type is None and len(self.task_types) < len(TASK_TYPES):
-            task_type = self.task_types[int(self.np_random.integers(len(self.task_types)))]
         index = options.get("index")
+        if task_type is None and len(self.task_types) < len(TASK_TYPES):
+            k = len(self.task_types)
+            if isinstance(index, int) and not isinstance(index, bool) and index >= 0:
+                # A fixed panel over a subset of types cycles through them: entry i is entry i // k of type i % k.
+                task_type, index = self.task_types[index % k], index // k
+            else:
+                task_type = self.task_types[int(self.np_random.integers(k))]
         if index is None:
             index = int(self.np_random.integers(split_size(split, task_type)))
         return split_task(split, index, task_type, difficulty)
@@ -116,7 +134,11 @@ class HouseholdEnv(TextEnv):
         feedback, valid = self.world.execute(action)
         self._steps += 1
         won = self._goal_reached()
-        reward = 1.0 if won else (self._shaping() if self.shaped_reward else 0.0)
+        reward = 1.0 if won else 0.0
+        if self.shaped_reward == "milestones" and not won:
+            reward = self._shaping()
+        elif self.shaped_reward == "potential":
+            reward += self._potential_change()
         truncated = not won and self._steps >= self.max_steps
         return StepOutcome(
             obs=feedback, reward=reward, terminated=won, truncated=truncated, action_valid=valid, won=won
@@ -145,6 +167,31 @@ class HouseholdEnv(TextEnv):
             self._goal_version = self.world.version
             self._goal_cache = self.world.goal_satisfied()
         return self._goal_cache
+
+    def _potential_change(self) -> float:
+        before, self._potential = self._potential, self._phi()
+        return round(self._potential - before, 10)
+
+    def _phi(self) -> float:
+        """Progress of the current state toward the goal (see ``shaped_reward="potential"``)."""
+        w, spec = self.world, self.task_spec
+        target = spec.receptacle_type
+        in_target = [o for o in w.goal_objects if w.container[o] is not None and w.receptacles[w.container[o]].type == target]
+        phi = 0.0
+        if w.held is not None and w.objects[w.held].type == spec.object_type and w.held not in in_target:
+            phi += _SHAPING_BONUS
+        processed = {
+            "pick_clean_then_place_in_recep": w.clean,
+            "pick_heat_then_place_in_recep": w.hot,
+            "pick_cool_then_place_in_recep": w.cool,
+        }.get(spec.task_type)
+        if processed is not None and any(o in processed for o in w.goal_objects):
+            phi += _SHAPING_BONUS
+        if spec.task_type == "look_at_obj_in_light" and any(w.objects[o].type == spec.toggle_type for o in w.toggled):
+            phi += _SHAPING_BONUS
+        if spec.task_type == "pick_two_obj_and_place" and in_target:
+            phi += 2 * _SHAPING_BONUS
+        return phi
 
     def _shaping(self) -> float:
         w, spec = self.world, self.task_spec
