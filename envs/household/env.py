@@ -13,7 +13,7 @@ Constructor kwargs (the defaults of every episode):
                   processes it (clean/heat/cool), switches on the goal lamp, or (two-object
                   tasks) places the first object.
                   "potential": potential-based shaping (Ng, Harada & Russell, 1999): adds
-                  phi(after) - phi(before), phi = 0.1 x (holding a goal object not yet placed)
+                  phi(after) - phi(before), phi = 0.1 x (holding a goal object)
                   + 0.1 x (a goal object is processed / the goal lamp is on) + 0.2 x (two-object
                   tasks: a target receptacle holds a goal object). Undoing progress (putting the
                   object back down elsewhere, taking the first of two back out) costs what doing
@@ -34,8 +34,9 @@ Commands and observations are ALFWorld 0.4.2's (placing is "move O to R"); see `
 Entry ``index`` of a split with no task type chosen is ``generator.split_task(split, index)``;
 with one, it is ``split_task(split, index, task_type)``. An env made for k of the six types (and
 no ``task_type`` option) cycles through them: entry ``index`` is entry ``index // k`` of type
-``task_types[index % k]``, so a fixed evaluation panel covers every type equally. Without ``index`` the seed picks the
-task type (among ``task_types``) and the index, so the same seed always gives the same game.
+``task_types[index % k]``, so a fixed evaluation panel covers every type equally. Without
+``index`` the seed picks the task type (among ``task_types``) and the index, so the same seed
+always gives the same game.
 """
 
 from __future__ import annotations
@@ -174,48 +175,55 @@ class HouseholdEnv(TextEnv):
 
     def _phi(self) -> float:
         """Progress of the current state toward the goal (see ``shaped_reward="potential"``)."""
-        w, spec = self.world, self.task_spec
-        target = spec.receptacle_type
-        in_target = [o for o in w.goal_objects if w.container[o] is not None and w.receptacles[w.container[o]].type == target]
-        phi = 0.0
-        if w.held is not None and w.objects[w.held].type == spec.object_type and w.held not in in_target:
-            phi += _SHAPING_BONUS
-        processed = {
-            "pick_clean_then_place_in_recep": w.clean,
-            "pick_heat_then_place_in_recep": w.hot,
-            "pick_cool_then_place_in_recep": w.cool,
-        }.get(spec.task_type)
-        if processed is not None and any(o in processed for o in w.goal_objects):
-            phi += _SHAPING_BONUS
-        if spec.task_type == "look_at_obj_in_light" and any(w.objects[o].type == spec.toggle_type for o in w.toggled):
-            phi += _SHAPING_BONUS
-        if spec.task_type == "pick_two_obj_and_place" and in_target:
-            phi += 2 * _SHAPING_BONUS
-        return phi
+        goal_objects = self.world.goal_objects
+        stages = (
+            self._held_goal_object() is not None,
+            any(o in self._processed() for o in goal_objects),
+            self._lamp_on(),
+        )
+        return _SHAPING_BONUS * (sum(stages) + 2 * self._first_of_two_placed())
 
     def _shaping(self) -> float:
-        w, spec = self.world, self.task_spec
-        reached = set()
-        held = w.objects[w.held] if w.held is not None else None
-        if held is not None and held.type == spec.object_type:
-            reached.add("holding")
-            processed = {
-                "pick_clean_then_place_in_recep": w.clean,
-                "pick_heat_then_place_in_recep": w.hot,
-                "pick_cool_then_place_in_recep": w.cool,
-            }.get(spec.task_type)
-            if processed is not None and held.id in processed:
-                reached.add("processed")
-        if spec.task_type == "look_at_obj_in_light" and any(w.objects[o].type == spec.toggle_type for o in w.toggled):
-            reached.add("lamp")
-        placed = [w.container[o] for o in w.goal_objects if w.container[o] is not None]
-        if spec.task_type == "pick_two_obj_and_place" and any(
-            w.receptacles[rid].type == spec.receptacle_type for rid in placed
-        ):
-            reached.add("placed")
+        held = self._held_goal_object()
+        reached = {
+            name
+            for name, hit in (
+                ("holding", held is not None),
+                ("processed", held is not None and held in self._processed()),
+                ("lamp", self._lamp_on()),
+                ("placed", self._first_of_two_placed()),
+            )
+            if hit
+        }
         new = reached - self._milestones
         self._milestones |= new
         return _SHAPING_BONUS * len(new)
+
+    # The subgoals both kinds of shaping pay for.
+    def _held_goal_object(self) -> str | None:
+        w = self.world
+        return w.held if w.held is not None and w.objects[w.held].type == self.task_spec.object_type else None
+
+    def _processed(self) -> set[str]:
+        """Objects the task's processing (clean / heat / cool) was applied to; empty for other types."""
+        w = self.world
+        return {
+            "pick_clean_then_place_in_recep": w.clean,
+            "pick_heat_then_place_in_recep": w.hot,
+            "pick_cool_then_place_in_recep": w.cool,
+        }.get(self.task_spec.task_type, set())
+
+    def _lamp_on(self) -> bool:
+        w, spec = self.world, self.task_spec
+        return spec.task_type == "look_at_obj_in_light" and any(w.objects[o].type == spec.toggle_type for o in w.toggled)
+
+    def _first_of_two_placed(self) -> bool:
+        """Two-object tasks: some goal object already stands in a receptacle of the target type."""
+        w, spec = self.world, self.task_spec
+        return spec.task_type == "pick_two_obj_and_place" and any(
+            w.container[o] is not None and w.receptacles[w.container[o]].type == spec.receptacle_type
+            for o in w.goal_objects
+        )
 
 
 def _check_task_types(task_types) -> tuple[str, ...]:
