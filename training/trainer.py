@@ -80,6 +80,9 @@ def lr_factor(update: int, total: int, warmup: int, schedule: str) -> float:
     return 1.0
 
 
+LOSS_STATS = ("loss", "policy_loss", "entropy", "clip_fraction", "approx_kl", "ref_kl", "grad_norm")
+
+
 @dataclass
 class UpdateStats:
     loss: float
@@ -137,10 +140,8 @@ class Trainer:
         if a.skip_zero_advantage:
             rows = [i for i in rows if advantages[i] != 0]
             if not rows:  # nothing to learn from this batch (every group tied)
-                self.scheduler.step()
-                if self.epo is not None:
-                    self.epo.end_update()
-                return UpdateStats(*[0.0] * 7, logprob_mismatch=float("nan"))
+                self._end_update()
+                return UpdateStats(**dict.fromkeys(LOSS_STATS, 0.0), logprob_mismatch=float("nan"))
         prompts = [records[i].prompt_ids for i in rows]
         responses = [records[i].response_ids for i in rows]
         extras = [records[i].info for i in rows]
@@ -162,7 +163,7 @@ class Trainer:
 
         self.agent.train_mode(True)
         gen = torch.Generator().manual_seed(derived_seed(self.config.train.seed, update, 2))
-        sums = {"loss": 0.0, "policy_loss": 0.0, "entropy": 0.0, "clip_fraction": 0.0, "approx_kl": 0.0, "ref_kl": 0.0, "grad_norm": 0.0}
+        sums = dict.fromkeys(LOSS_STATS, 0.0)
         steps = 0
         for _ in range(a.ppo_epochs):
             order = torch.randperm(len(rows), generator=gen)
@@ -178,12 +179,16 @@ class Trainer:
                 sums["grad_norm"] += float(torch.nn.utils.clip_grad_norm_(params, self.config.optim.max_grad_norm))
                 self.optimizer.step()
                 steps += 1
-        self.scheduler.step()
-        if self.epo is not None:
-            self.epo.end_update()
+        self._end_update()
         self.agent.train_mode(False)
         self.agent.after_update()
         return UpdateStats(**{k: v / steps for k, v in sums.items()}, logprob_mismatch=mismatch)
+
+    def _end_update(self) -> None:
+        """Advance what counts updates: the LR schedule and EPO's running entropy reference."""
+        self.scheduler.step()
+        if self.epo is not None:
+            self.epo.end_update()
 
     def _loss(self, idx, prompts, responses, extras, adv, old, ref, traj_ids) -> dict:
         a = self.config.algorithm
