@@ -65,10 +65,12 @@ def train_command(config_path: str | None, overrides: list[str], resume: str | N
 def trained_memory_k(model: str | None, default: int = 3) -> int:
     """The memory window a policy was trained with, when ``model`` is a training run folder (or
     one of its checkpoints): a policy trained on whole episodes does poorly on three turns."""
+    from training.policies import is_run_folder
+
     if model is None:
         return default
     for folder in (Path(model), *Path(model).parents[:2]):
-        if (folder / "config.yaml").is_file():
+        if is_run_folder(folder):
             return load_config(folder / "config.yaml").rollout.memory_k
     return default
 
