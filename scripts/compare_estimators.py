@@ -79,7 +79,7 @@ def main() -> None:
             if "eval/success" in m:
                 table.setdefault(name, {}).setdefault(m["update"], []).append(m["eval/success"])
     checkpoints = sorted({u for rows in table.values() for u in rows})
-    print(f"held-out success after n updates: pooled over seeds, 95% Wilson interval (per-seed rates)")
+    print("held-out success after n updates: pooled over seeds, 95% Wilson interval (per-seed rates)")
     print(f"{'method':<14}" + "".join(f"  update {u:<27}" for u in checkpoints))
     for name, rows in table.items():
         cells = []
