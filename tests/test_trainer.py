@@ -158,3 +158,23 @@ def test_eval_uses_the_memory_window_a_run_was_trained_with(tmp_path):
     assert trained_memory_k(str(run)) == 17
     assert trained_memory_k(str(run / "checkpoints" / "update_000001")) == 17
     assert trained_memory_k(None) == 3 and trained_memory_k(str(tmp_path / "elsewhere")) == 3
+
+
+def test_progress_bar_counts_the_time_budget_when_the_run_has_one(tmp_path, capsys):
+    from training.config import LogConfig
+    from training.metrics_log import MetricsLog
+
+    log = MetricsLog(tmp_path, LogConfig(tensorboard=False, progress_bar=True))
+    bar = log.progress(1000, seconds=570)  # updates: 1000, max_minutes: 9.5
+    assert (bar.total, bar.unit) == (570, "s")
+    log.write({"update": 1, "train/success": 0.5}, bar, elapsed_s=3.4)
+    log.write({"update": 2, "train/success": 0.5}, bar, elapsed_s=6.6)
+    assert bar.n == 7
+    log.write({"update": 3, "train/success": 0.5}, bar, elapsed_s=900.0)  # the last update overruns the budget
+    assert bar.n == 570
+    bar.close()
+    counting = log.progress(60, initial=10)
+    log.write({"update": 11, "train/success": 0.5}, counting)
+    assert (counting.total, counting.n) == (60, 11)
+    counting.close()
+    assert "update=3" in capsys.readouterr().err

@@ -37,15 +37,21 @@ class MetricsLog:
             except ImportError:
                 self.note("log.wandb is on but wandb is not installed (pip install wandb); skipping it")
 
-    def progress(self, total: int, initial: int = 0):
+    def progress(self, updates: int, initial: int = 0, seconds: float | None = None):
+        """A bar over the planned updates, or over the time budget when the run has one (it then
+        stops on time long before its planned updates, and an update count would promise a wrong ETA)."""
         from tqdm import tqdm
 
-        return tqdm(total=total, initial=initial, desc="updates", disable=not self.config.progress_bar, file=sys.stderr)
+        disable = not self.config.progress_bar
+        if seconds is not None:
+            return tqdm(total=round(seconds), desc="time budget", unit="s", disable=disable, file=sys.stderr)
+        return tqdm(total=updates, initial=initial, desc="updates", disable=disable, file=sys.stderr)
 
     def note(self, message: str) -> None:
         print(f"agora: {message}", file=sys.stderr)
 
-    def write(self, metrics: dict, bar=None) -> None:
+    def write(self, metrics: dict, bar=None, elapsed_s: float | None = None) -> None:
+        """Log one update's metrics; a time-budget bar moves to ``elapsed_s``, an update bar by one."""
         self.history.append(metrics)
         with open(self.jsonl, "a", encoding="utf-8") as f:
             f.write(json.dumps(metrics) + "\n")
@@ -57,11 +63,11 @@ class MetricsLog:
         if self.wandb is not None:
             self.wandb.log(metrics, step=step)
         if bar is not None:
-            shown = {"success": f"{metrics['train/success']:.2f}"}
+            shown = {"update": step, "success": f"{metrics['train/success']:.2f}"}
             if "eval/success" in metrics:
                 shown["eval"] = f"{metrics['eval/success']:.2f}"
-            bar.set_postfix(shown)
-            bar.update(1)
+            bar.set_postfix(shown, refresh=False)
+            bar.update(1 if elapsed_s is None else min(round(elapsed_s), bar.total) - bar.n)
 
     def restore(self, history: list[dict]) -> None:
         """After a resume: the log holds exactly the updates the checkpoint had seen."""

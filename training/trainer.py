@@ -264,16 +264,17 @@ class Trainer:
     def run(self) -> list[dict]:
         c = self.config.train
         start = time.perf_counter()
-        bar = self.log.progress(total=c.updates, initial=self.update)
+        budget_s = 60 * c.max_minutes if c.max_minutes is not None else None
+        bar = self.log.progress(c.updates, initial=self.update, seconds=budget_s)
         while self.update < c.updates:
             metrics = self.train_one()
             last = self.update == c.updates
-            out_of_time = c.max_minutes is not None and time.perf_counter() - start > 60 * c.max_minutes
+            out_of_time = budget_s is not None and time.perf_counter() - start > budget_s
             if (c.eval_every and self.update % c.eval_every == 0) or last or out_of_time:
                 summary = self.evaluate()
                 metrics.update({"eval/success": summary.success.mean, "eval/success_low": summary.success.low,
                                 "eval/success_high": summary.success.high, "eval/reward": summary.reward.mean})
-            self.log.write(metrics, bar)
+            self.log.write(metrics, bar, elapsed_s=time.perf_counter() - start if budget_s is not None else None)
             if (c.checkpoint_every and self.update % c.checkpoint_every == 0) or last or out_of_time:
                 self.save()
             if out_of_time:
