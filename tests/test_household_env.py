@@ -136,6 +136,58 @@ def test_shaped_reward_pays_each_milestone_once():
     assert rewards == [0.0, 0.0, 0.1, 0.0, 0.1, 0.0, 0.0, 0.0, 1.0]
 
 
+def test_shaped_reward_charges_taking_the_goal_object_back_out_of_the_target():
+    env = HouseholdEnv(shaped_reward=True)
+    env.reset(options={"task": kitchen_spec()})  # put a clean mug in coffeemachine
+    script = ["go to cabinet 1", "open cabinet 1", "take mug 1 from cabinet 1", "go to coffeemachine 1",
+              "move mug 1 to coffeemachine 1", "take mug 1 from coffeemachine 1", "go to sinkbasin 1",
+              "clean mug 1 with sinkbasin 1", "go to coffeemachine 1", "move mug 1 to coffeemachine 1"]
+    rewards = [env.step(a)[1] for a in script]
+    # put down in the target before cleaning it: no win; taking it back out costs 0.1
+    assert rewards == [0.0, 0.0, 0.1, 0.0, 0.0, -0.1, 0.0, 0.1, 0.0, 1.0]
+
+
+def test_shaped_reward_on_two_object_tasks_pays_the_second_object_and_charges_taking_one_back():
+    from envs.household.generator import split_task
+
+    env = HouseholdEnv(shaped_reward=True, task_types="pick_two_obj_and_place")
+    env.reset(options={"task": split_task("train", 3, "pick_two_obj_and_place")})
+    rewards, undone = [], 0
+    while True:
+        action = env.expert_action()
+        _, reward, terminated, truncated, info = env.step(action)
+        rewards.append(reward)
+        if action.startswith("move") and not undone:
+            take_back = action.replace("move", "take", 1).replace(" to ", " from ", 1)
+            for _ in range(2):  # each undo costs again; placing again pays nothing new
+                rewards += [env.step(take_back)[1], env.step(action)[1]]
+            undone = 1
+        if terminated or truncated:
+            break
+    assert info["won"]
+    # holding +0.1, first placed +0.1, (take back -0.1, place again 0) x 2, holding the second +0.1, win 1
+    assert sorted(r for r in rewards if r) == pytest.approx([-0.1, -0.1, 0.1, 0.1, 0.1, 1.0])
+    assert rewards[-1] == 1.0
+
+
+def test_type_weights_skew_seeded_draws_but_not_indexed_entries():
+    import collections
+
+    weighted = HouseholdEnv(type_weights={"pick_two_obj_and_place": 5})  # 5 / (5 + 5 x 1) = half
+    drawn = collections.Counter(weighted.reset(seed=s)[1]["task_type"] for s in range(600))
+    assert 250 < drawn["pick_two_obj_and_place"] < 350
+    assert all(30 < drawn[t] < 90 for t in TASK_TYPES if t != "pick_two_obj_and_place")
+    plain = HouseholdEnv()
+    for i in range(12):  # a fixed evaluation panel is the same with or without weights
+        assert weighted.reset(options={"index": i})[0] == plain.reset(options={"index": i})[0]
+    only_two = HouseholdEnv(task_types=["pick_and_place_simple", "look_at_obj_in_light"], type_weights={"look_at_obj_in_light": 0})
+    assert {only_two.reset(seed=s)[1]["task_type"] for s in range(50)} == {"pick_and_place_simple"}
+    for bad, match in [({"pick_two_obj_and_place": -1}, "non-negative"), ({"flying": 1}, "not among"),
+                       ({t: 0 for t in TASK_TYPES}, "not all zero"), (["pick_two_obj_and_place"], "dict")]:
+        with pytest.raises((ValueError, TypeError), match=match):
+            HouseholdEnv(type_weights=bad)
+
+
 def test_invalid_actions_say_nothing_happens_and_count_as_steps():
     env = HouseholdEnv(max_steps=3)
     env.reset(options={"task": kitchen_spec()})

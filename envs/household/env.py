@@ -5,13 +5,21 @@
 
 Constructor kwargs (the defaults of every episode):
     task_types    one task type, a list of them, or None for all six (see ``tasks.TASK_TYPES``)
+    type_weights  {task type: weight} for episodes drawn by seed (training): a type is drawn with
+                  probability proportional to its weight (types not named weigh 1), to train more
+                  on a hard type; None (default) draws every type equally often. Indexed
+                  entries (evaluation panels) are not affected.
     split         "train" (default), "eval_in_distribution" or "eval_out_of_distribution"
     difficulty    "easy", "default" or "hard" (``generator.DIFFICULTIES``)
     max_steps     step limit; None uses the difficulty's (50 by default); reaching it truncates
     shaped_reward False (default): reward 1 on success, else 0.
                   True or "milestones": adds 0.1 the first time the agent holds a goal object,
                   processes it (clean/heat/cool), switches on the goal lamp, or (two-object
-                  tasks) places the first object.
+                  tasks) places the first object and then holds a second one; taking a goal
+                  object back out of a receptacle of the target type costs 0.1 each time
+                  (otherwise "place it, take it back" is free: a loop right after the first
+                  milestone of two-object tasks, and the habit of putting an object down
+                  before it is heated, cooled or cleaned, then taking it back).
                   "potential": potential-based shaping (Ng, Harada & Russell, 1999): adds
                   phi(after) - phi(before), phi = 0.1 x (holding a goal object)
                   + 0.1 x (a goal object is processed / the goal lamp is on) + 0.2 x (two-object
@@ -69,10 +77,12 @@ class HouseholdEnv(TextEnv):
         difficulty: str = "default",
         max_steps: int | None = None,
         shaped_reward: bool | str = False,
+        type_weights: dict[str, float] | None = None,
         render_mode: str | None = None,
     ):
         super().__init__(render_mode=render_mode)
         self.task_types = _check_task_types(task_types)
+        self.type_probabilities = _type_probabilities(type_weights, self.task_types)
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         self.split = split
@@ -105,6 +115,7 @@ class HouseholdEnv(TextEnv):
         self.max_steps = self._max_steps_override or difficulty.max_steps
         self._steps = 0
         self._milestones: set[str] = set()
+        self._placed = self._goal_objects_placed()
         self._potential = self._phi() if self.shaped_reward == "potential" else 0.0
         self._goal_version = -1
         self._goal_cache = False
@@ -118,6 +129,8 @@ class HouseholdEnv(TextEnv):
         if task_type is not None and task_type not in self.task_types:
             raise ValueError(f"task_type {task_type!r} is not among this env's task types {list(self.task_types)}")
         index = options.get("index")
+        if task_type is None and index is None and self.type_probabilities is not None:
+            task_type = self.task_types[int(self.np_random.choice(len(self.task_types), p=self.type_probabilities))]
         if task_type is None and len(self.task_types) < len(TASK_TYPES):
             k = len(self.task_types)
             if isinstance(index, int) and not isinstance(index, bool) and index >= 0:
@@ -181,23 +194,28 @@ class HouseholdEnv(TextEnv):
             any(o in self._processed() for o in goal_objects),
             self._lamp_on(),
         )
-        return _SHAPING_BONUS * (sum(stages) + 2 * self._first_of_two_placed())
+        first_of_two = self.task_spec.task_type == "pick_two_obj_and_place" and self._goal_objects_placed() > 0
+        return _SHAPING_BONUS * (sum(stages) + 2 * first_of_two)
 
     def _shaping(self) -> float:
         held = self._held_goal_object()
+        placed, before = self._goal_objects_placed(), self._placed
+        self._placed = placed
+        first_of_two = placed > 0 and self.task_spec.task_type == "pick_two_obj_and_place"
         reached = {
             name
             for name, hit in (
                 ("holding", held is not None),
                 ("processed", held is not None and held in self._processed()),
                 ("lamp", self._lamp_on()),
-                ("placed", self._first_of_two_placed()),
+                ("placed", first_of_two),
+                ("second", first_of_two and held is not None),
             )
             if hit
         }
         new = reached - self._milestones
         self._milestones |= new
-        return _SHAPING_BONUS * len(new)
+        return _SHAPING_BONUS * (len(new) - max(before - placed, 0))
 
     # The subgoals both kinds of shaping pay for.
     def _held_goal_object(self) -> str | None:
@@ -217,13 +235,27 @@ class HouseholdEnv(TextEnv):
         w, spec = self.world, self.task_spec
         return spec.task_type == "look_at_obj_in_light" and any(w.objects[o].type == spec.toggle_type for o in w.toggled)
 
-    def _first_of_two_placed(self) -> bool:
-        """Two-object tasks: some goal object already stands in a receptacle of the target type."""
+    def _goal_objects_placed(self) -> int:
+        """How many goal objects stand in receptacles of the target type (0 without a target type)."""
         w, spec = self.world, self.task_spec
-        return spec.task_type == "pick_two_obj_and_place" and any(
+        return sum(
             w.container[o] is not None and w.receptacles[w.container[o]].type == spec.receptacle_type
             for o in w.goal_objects
         )
+
+
+def _type_probabilities(type_weights, task_types: tuple[str, ...]) -> list[float] | None:
+    if type_weights is None:
+        return None
+    if not isinstance(type_weights, dict):
+        raise TypeError(f"type_weights must be a dict {{task type: weight}}, got {type(type_weights).__name__}")
+    unknown = sorted(set(type_weights) - set(task_types))
+    if unknown:
+        raise ValueError(f"type_weights names {unknown}, which are not among this env's task types {list(task_types)}")
+    weights = [type_weights.get(t, 1.0) for t in task_types]
+    if any(isinstance(w, bool) or not isinstance(w, (int, float)) or not w >= 0 for w in weights) or not sum(weights) > 0:
+        raise ValueError(f"type_weights must be non-negative numbers, not all zero; got {type_weights}")
+    return [w / sum(weights) for w in weights]
 
 
 def _check_task_types(task_types) -> tuple[str, ...]:
