@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from itertools import chain
 from typing import Any
 
@@ -148,7 +148,7 @@ class TinyAgent(TrainableAgent):
         return {"config": asdict(self.config), "tensors": tensors}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        config = TinyConfig(**state["config"])
+        config = _config_from(state)
         if config != self.config:
             raise ValueError(f"checkpoint config {config} differs from this agent's {self.config}; use TinyAgent.from_state_dict")
         try:
@@ -162,12 +162,22 @@ class TinyAgent(TrainableAgent):
 
     @classmethod
     def from_state_dict(cls, state: dict[str, Any]) -> "TinyAgent":
-        agent = cls(TinyConfig(**state["config"]))
+        agent = cls(_config_from(state))
         agent.load_state_dict(state)
         return agent
 
     def train_mode(self, training: bool) -> None:
         self.model.train(training)
+
+
+def _config_from(state: dict[str, Any]) -> TinyConfig:
+    unknown = sorted(set(state["config"]) - {f.name for f in fields(TinyConfig)})
+    if unknown:
+        raise ValueError(
+            f"the checkpoint's tiny-policy config has settings this version of agora does not know: {unknown} "
+            "(saved by another version?)"
+        )
+    return TinyConfig(**state["config"])
 
 
 def processed_logprobs(scores: torch.Tensor, temperature: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:

@@ -10,9 +10,11 @@ ids (so it works for words never seen in training):
   remembered actions, last action) it is found in, for words and word pairs separately. So
   "take tomato 1 from fridge 1" under the task "heat some tomato ..." carries a "matches the
   task" direction that "take cup 1 from fridge 1" lacks, whatever the object;
-- match counts per segment and kind, whether the verb itself occurs in each segment ("cool"
-  in "cool some mug and ..."), and how often this exact action was already taken (stops
-  loops), also feed a direct linear term of the score;
+- match counts per segment and kind (as levels 1 / 2 / 3+, one weight each, so a count never
+  rewarded in training is not scored by extrapolation: "take mug 1 from coffeemachine 1" matches
+  two task words only when it takes back the mug just put in place), whether the verb itself
+  occurs in each segment ("cool" in "cool some mug and ..."), and how often this exact action
+  was already taken (stops loops), also feed a direct linear term of the score;
 - a command's first word is its verb; its embedding joins the candidate's, and sets the weights
   of the linear term (so "take" + task match can count for much more than "go" + task match);
 - the context: mean-pooled embeddings of each segment, the episode-progress bucket, the
@@ -36,9 +38,10 @@ from agents.tiny.tokenizer import ACTION, HASH_BITS, PAIR, RESERVED, SEGMENTS, W
 N_SEG = len(SEGMENTS)
 TASK_SEG = SEGMENTS.index("task")
 MEM_ACT_SEG = SEGMENTS.index("mem_act")
-# Per segment: how many of the candidate's words and word pairs occur there, and whether its verb
-# does; then how often the exact action was already taken (remembered, and last).
-N_FEATURES = 3 * N_SEG + 2
+# Per segment: how many of the candidate's words and word pairs occur there (as levels), and
+# whether its verb does; then how often the exact action was already taken (remembered, and last).
+MATCH_LEVELS = 3  # match counts enter as one-hot levels 1, 2, 3+ (0 = none of them)
+N_FEATURES = (2 * MATCH_LEVELS + 1) * N_SEG + 2
 N_CONTEXT_FEATURES = N_SEG - 1  # share of the task's words found in each other segment
 
 
@@ -104,7 +107,9 @@ class TinyScorer(nn.Module):
 
         repeats = (counts * (kind == ACTION).float().unsqueeze(-1)).sum(2)[..., MEM_ACT_SEG:]  # [B, C, 2]
         verb_found = present[:, :, 0]  # [B, C, S]: "cool" in "cool the mug ..." tasks, "open" after "open"
-        features = torch.log1p(torch.cat([word_matches, pair_matches, verb_found, repeats], dim=-1))
+        features = torch.cat(
+            [_levels(word_matches), _levels(pair_matches), verb_found, torch.log1p(repeats)], dim=-1
+        )
 
         turn = ctx_emb[:, 0]  # the context always starts with its turn token
         h = self.context(torch.cat([seg_mean.flatten(1), turn, verb_set, task_share[:, 1:]], dim=-1))
@@ -120,6 +125,14 @@ class TinyScorer(nn.Module):
         packed = self.score(torch.cat([h, c, h * c, features], dim=-1)).squeeze(-1) + linear
         scores = torch.full(cand_valid.shape, float("-inf"), dtype=packed.dtype, device=packed.device)
         return scores.index_put((rows, cols), packed)
+
+
+def _levels(counts: torch.Tensor) -> torch.Tensor:
+    """[..., S] counts -> [..., S * MATCH_LEVELS] indicators of 1, 2, ..., MATCH_LEVELS-or-more. One
+    weight per level, not one per log-count: a count never seen in training (a "take" matching
+    two task words, which only the object just put in place does) gets no extrapolated score."""
+    level = counts.clamp(max=MATCH_LEVELS).long()
+    return nn.functional.one_hot(level, MATCH_LEVELS + 1)[..., 1:].flatten(-2).float()
 
 
 def _kind(ids: torch.Tensor) -> torch.Tensor:
