@@ -166,7 +166,7 @@ def test_progress_bar_counts_the_time_budget_when_the_run_has_one(tmp_path, caps
 
     log = MetricsLog(tmp_path, LogConfig(tensorboard=False, progress_bar=True))
     bar = log.progress(1000, seconds=570)  # updates: 1000, max_minutes: 9.5
-    assert (bar.total, bar.unit) == (570, "s")
+    assert (bar.total, bar.desc) == (570, "time budget")
     log.write({"update": 1, "train/success": 0.5}, bar, elapsed_s=3.4)
     log.write({"update": 2, "train/success": 0.5}, bar, elapsed_s=6.6)
     assert bar.n == 7

@@ -44,7 +44,8 @@ class MetricsLog:
 
         disable = not self.config.progress_bar
         if seconds is not None:
-            return tqdm(total=round(seconds), desc="time budget", unit="s", disable=disable, file=sys.stderr)
+            bar_format = "{l_bar}{bar}| {elapsed}<{remaining}{postfix}"  # a rate in s/s would say nothing
+            return tqdm(total=round(seconds), desc="time budget", bar_format=bar_format, disable=disable, file=sys.stderr)
         return tqdm(total=updates, initial=initial, desc="updates", disable=disable, file=sys.stderr)
 
     def note(self, message: str) -> None:

@@ -266,6 +266,7 @@ class Trainer:
         start = time.perf_counter()
         budget_s = 60 * c.max_minutes if c.max_minutes is not None else None
         bar = self.log.progress(c.updates, initial=self.update, seconds=budget_s)
+        out_of_time = False
         while self.update < c.updates:
             metrics = self.train_one()
             last = self.update == c.updates
@@ -278,9 +279,10 @@ class Trainer:
             if (c.checkpoint_every and self.update % c.checkpoint_every == 0) or last or out_of_time:
                 self.save()
             if out_of_time:
-                self.log.note(f"stopping after {self.update} updates: train.max_minutes={c.max_minutes} reached")
                 break
         bar.close()
+        if out_of_time:
+            self.log.note(f"stopped after {self.update} updates: train.max_minutes={c.max_minutes} reached")
         self.log.finish()
         return self.log.history
 
