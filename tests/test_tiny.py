@@ -125,6 +125,10 @@ def test_free_form_env_is_a_clear_error():
     gen = agent.act(household_rows(1))[0]
     with pytest.raises(ValueError, match="candidate_ids"):
         agent.token_scores([gen.prompt_ids], [gen.response_ids], [{}])
+    with pytest.raises(ValueError, match="outcome_matches"):
+        agent.token_scores([gen.prompt_ids], [gen.response_ids], [{"candidate_ids": gen.extra["candidate_ids"]}])
+    with pytest.raises(ValueError, match="outcome matches for"):
+        agent.token_scores([gen.prompt_ids], [gen.response_ids], [{**gen.extra, "outcome_matches": []}])
     with pytest.raises(ValueError, match="response_ids"):
         agent.token_scores([gen.prompt_ids], [[99]], [gen.extra])
 
@@ -150,9 +154,10 @@ def test_memory_window_and_padding():
         assert len(TinyAgent(TinyConfig(vocab_size=1024, dim=16, hidden=32, **fewer)).encode([row])[0][0]) < len(full)
     more_than_there_is = replace(SMALL, memory_obs_k=5, memory_act_k=5)
     assert TinyAgent(more_than_there_is).encode([row])[0][0] == full
-    context, candidates = batch_tensors([[1, 2], [3]], [[[5], [6, 7]], [[8, 9, 10]]])
+    context, candidates, outcome = batch_tensors([[1, 2], [3]], [[[5], [6, 7]], [[8, 9, 10]]], [[2, 0], [1]])
     assert context.tolist() == [[1, 2], [3, 0]]
     assert candidates.tolist() == [[[5, 0, 0], [6, 7, 0]], [[8, 9, 10], [0, 0, 0]]]
+    assert outcome.tolist() == [[2.0, 0.0], [1.0, 0.0]]
 
 
 COLOURS = ["red", "blue", "green", "yellow", "black", "white", "pink", "grey"]
@@ -228,6 +233,24 @@ def test_match_counts_enter_as_levels_so_an_unseen_count_is_not_extrapolated():
 
     counts = torch.tensor([[0.0, 1.0], [2.0, 7.0]])  # 2 rows x 2 segments
     assert _levels(counts).tolist() == [[0, 0, 0, 1, 0, 0], [0, 1, 0, 0, 0, 1]]  # per segment: 1, 2, 3+
+
+
+def test_outcome_matches_count_the_task_words_seen_after_an_actions_last_use():
+    from agents.tiny.tokenizer import outcome_matches
+
+    memory = [
+        ("You are in the middle of a room.", "go to shelf 2"),
+        ("You arrive at shelf 2. On the shelf 2, you see a box 2, and a box 1.", "take box 2 from shelf 2"),
+        ("You pick up the box 2 from the shelf 2.", "go to armchair 1"),
+        ("You arrive at armchair 1. On the armchair 1, you see nothing.", "Go to  Shelf 2"),  # same action, normalised
+        ("You arrive at shelf 2. On the shelf 2, you see a box 1.", "go to armchair 1"),
+    ]
+    now = "You arrive at armchair 1. On the armchair 1, you see a box 2."
+    actions = ["go to shelf 2", "go to armchair 1", "go to sofa 1", "take box 2 from shelf 2"]
+    # task words: put two box in armchair. shelf 2's last visit showed "box"; armchair 1's last
+    # visit (now) shows "box" and "armchair"; sofa 1 was never visited; the take showed "box".
+    assert outcome_matches("put two box in armchair.", now, memory, actions, 50) == [1, 2, 0, 1]
+    assert outcome_matches("put two box in armchair.", now, [], actions, 50) == [0, 0, 0, 0]
 
 
 @pytest.mark.parametrize("prior", [0.0, 2.0])

@@ -2,9 +2,10 @@
 
 It picks one of the admissible actions, so the whole action is one "token": ``response_ids`` is
 ``[index of the chosen action]`` and ``logprobs`` its log-probability. The candidates' token ids
-travel in ``Generation.extra["candidate_ids"]`` (with the sampling temperature and top-p), which
-the rollout stores in the step's info; :meth:`TinyAgent.token_scores` rebuilds the distribution
-from those ids alone, never from text.
+travel in ``Generation.extra["candidate_ids"]`` and their memory outcomes in
+``extra["outcome_matches"]`` (with the sampling temperature and top-p), which the rollout stores
+in the step's info; :meth:`TinyAgent.token_scores` rebuilds the distribution from those alone,
+never from text.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import torch
 from agents.agent import Decision, TokenScores, TrainableAgent
 from agents.policy import Generation, SamplingConfig
 from agents.tiny.model import TinyScorer
-from agents.tiny.tokenizer import action_ids, context_ids
+from agents.tiny.tokenizer import action_ids, context_ids, outcome_matches
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,10 @@ class TinyAgent(TrainableAgent):
         return f"TinyAgent({self.config}, parameters={n})"
 
     # --- acting -------------------------------------------------------------------------
-    def encode(self, decisions: Sequence[Decision]) -> tuple[list[list[int]], list[list[list[int]]]]:
-        """Context ids and candidate ids of each decision."""
+    def encode(self, decisions: Sequence[Decision]) -> tuple[list[list[int]], list[list[list[int]]], list[list[int]]]:
+        """Context ids, candidate ids and candidate outcome matches of each decision."""
         config = self.config
-        prompts, candidates = [], []
+        prompts, candidates, outcomes = [], [], []
         for i, d in enumerate(decisions):
             if not isinstance(d, Decision):
                 raise TypeError(f"decision {i} must be an agents.agent.Decision, got {type(d).__name__}")
@@ -70,20 +71,21 @@ class TinyAgent(TrainableAgent):
                 )
             )
             candidates.append([list(action_ids(a, config.max_words)) for a in d.admissible_actions])
-        return prompts, candidates
+            outcomes.append(outcome_matches(d.task, d.observation, list(d.memory), list(d.admissible_actions), config.max_words))
+        return prompts, candidates, outcomes
 
     def act(self, decisions: Sequence[Decision], sampling: SamplingConfig | None = None) -> list[Generation]:
         sampling = sampling or SamplingConfig()
         rows = list(decisions)
         if not rows:
             return []
-        prompts, candidates = self.encode(rows)
-        context, candidate_ids = batch_tensors(prompts, candidates)
+        prompts, candidates, outcomes = self.encode(rows)
+        context, candidate_ids, outcome = batch_tensors(prompts, candidates, outcomes)
         was_training = self.model.training
         self.model.eval()
         try:
             with torch.no_grad():
-                scores = self.model(context, candidate_ids)
+                scores = self.model(context, candidate_ids, outcome)
         finally:
             self.model.train(was_training)
         n = len(rows)
@@ -108,9 +110,16 @@ class TinyAgent(TrainableAgent):
                 response_ids=[index],
                 logprobs=[logprob],
                 finish_reason="stop",
-                extra={"candidate_ids": cands, "temperature": sampling.temperature, "top_p": sampling.top_p},
+                extra={
+                    "candidate_ids": cands,
+                    "outcome_matches": matches,
+                    "temperature": sampling.temperature,
+                    "top_p": sampling.top_p,
+                },
             )
-            for d, prompt, cands, index, logprob in zip(rows, prompts, candidates, choice.tolist(), chosen_logprobs)
+            for d, prompt, cands, matches, index, logprob in zip(
+                rows, prompts, candidates, outcomes, choice.tolist(), chosen_logprobs
+            )
         ]
 
     # --- learning -----------------------------------------------------------------------
@@ -121,18 +130,22 @@ class TinyAgent(TrainableAgent):
             raise ValueError(
                 f"need one response and one extra per prompt, got {len(prompt_ids)}, {len(response_ids)}, {len(extras)}"
             )
-        candidates, choices, temperatures, top_ps = [], [], [], []
+        candidates, outcomes, choices, temperatures, top_ps = [], [], [], [], []
         for i, (response, extra) in enumerate(zip(response_ids, extras)):
-            if not isinstance(extra, dict) or "candidate_ids" not in extra:
-                raise ValueError(f"row {i}: the step's info lacks 'candidate_ids' (was it sampled by TinyAgent?)")
+            missing = [k for k in ("candidate_ids", "outcome_matches") if not isinstance(extra, dict) or k not in extra]
+            if missing:
+                raise ValueError(f"row {i}: the step's info lacks {missing} (was it sampled by this TinyAgent?)")
             cands = extra["candidate_ids"]
+            if len(extra["outcome_matches"]) != len(cands):
+                raise ValueError(f"row {i}: {len(extra['outcome_matches'])} outcome matches for {len(cands)} candidates")
             if len(response) != 1 or not 0 <= int(response[0]) < len(cands):
                 raise ValueError(f"row {i}: response_ids must be [index of one of {len(cands)} candidates], got {response}")
             candidates.append(cands)
+            outcomes.append(extra["outcome_matches"])
             choices.append(int(response[0]))
             temperatures.append(float(extra.get("temperature", 1.0)))
             top_ps.append(float(extra.get("top_p", 1.0)))
-        scores = self.model(*batch_tensors([list(p) for p in prompt_ids], candidates))
+        scores = self.model(*batch_tensors([list(p) for p in prompt_ids], candidates, outcomes))
         logprobs = processed_logprobs(scores, torch.tensor(temperatures), torch.tensor(top_ps))
         probs = logprobs.exp()
         entropy = -(probs * logprobs.masked_fill(probs == 0, 0.0)).sum(-1)
@@ -197,8 +210,10 @@ def processed_logprobs(scores: torch.Tensor, temperature: torch.Tensor, top_p: t
     return torch.log_softmax(logits, dim=-1)
 
 
-def batch_tensors(prompts: list[list[int]], candidates: list[list[list[int]]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Zero-padded ``[B, L]`` context ids and ``[B, C, Lc]`` candidate ids."""
+def batch_tensors(
+    prompts: list[list[int]], candidates: list[list[list[int]]], outcomes: list[list[int]]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Zero-padded ``[B, L]`` context ids, ``[B, C, Lc]`` candidate ids and ``[B, C]`` outcome matches."""
     context = _pad(prompts)
     flat = [c for cands in candidates for c in cands]
     per_row = [len(cands) for cands in candidates]
@@ -207,7 +222,7 @@ def batch_tensors(prompts: list[list[int]], candidates: list[list[list[int]]]) -
     row = np.repeat(np.arange(len(candidates)), per_row)
     col = np.arange(len(flat)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
     out[row, col] = padded
-    return torch.from_numpy(context), torch.from_numpy(out)
+    return torch.from_numpy(context), torch.from_numpy(out), torch.from_numpy(_pad(outcomes).astype(np.float32))
 
 
 def _pad(rows: list[list[int]]) -> np.ndarray:

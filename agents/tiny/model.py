@@ -13,8 +13,10 @@ ids (so it works for words never seen in training):
 - match counts per segment and kind (as levels 1 / 2 / 3+, one weight each, so a count never
   rewarded in training is not scored by extrapolation: "take mug 1 from coffeemachine 1" matches
   two task words only when it takes back the mug just put in place), whether the verb itself
-  occurs in each segment ("cool" in "cool some mug and ..."), and how often this exact action
-  was already taken (stops loops), also feed a direct linear term of the score;
+  occurs in each segment ("cool" in "cool some mug and ..."), how often this exact action was
+  already taken (stops loops), and how many task words the observation after its last use
+  showed (``outcome``, also as levels: go back to where the goal object was seen), also feed a
+  direct linear term of the score;
 - a command's first word is its verb; its embedding joins the candidate's, and sets the weights
   of the linear term (so "take" + task match can count for much more than "go" + task match);
 - the context: mean-pooled embeddings of each segment, the episode-progress bucket, the
@@ -39,9 +41,11 @@ N_SEG = len(SEGMENTS)
 TASK_SEG = SEGMENTS.index("task")
 MEM_ACT_SEG = SEGMENTS.index("mem_act")
 # Per segment: how many of the candidate's words and word pairs occur there (as levels), and
-# whether its verb does; then how often the exact action was already taken (remembered, and last).
+# whether its verb does; then how often the exact action was already taken (remembered, and last);
+# then the task words its last outcome showed (as levels).
 MATCH_LEVELS = 3  # match counts enter as one-hot levels 1, 2, 3+ (0 = none of them)
-N_FEATURES = (2 * MATCH_LEVELS + 1) * N_SEG + 2
+REPEATS = slice((2 * MATCH_LEVELS + 1) * N_SEG, (2 * MATCH_LEVELS + 1) * N_SEG + 2)
+N_FEATURES = REPEATS.stop + MATCH_LEVELS
 N_CONTEXT_FEATURES = N_SEG - 1  # share of the task's words found in each other segment
 
 
@@ -65,16 +69,17 @@ class TinyScorer(nn.Module):
         for layer in (self.score[-1], self.linear):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
-        with torch.no_grad():  # the repeat features come last: a prior against taking an action again
-            self.linear.bias[N_FEATURES - 2 : N_FEATURES] = -novelty_prior
+        with torch.no_grad():  # a prior against taking an action again
+            self.linear.bias[REPEATS] = -novelty_prior
 
     def _embed(self, ids: torch.Tensor) -> torch.Tensor:
         folded = torch.where(ids < RESERVED, ids, RESERVED + (ids - RESERVED) % (self.vocab_size - RESERVED))
         return self.embed(folded)
 
-    def forward(self, context: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
-        """``context`` [B, L] and ``candidates`` [B, C, Lc] ids (0 = padding) -> scores [B, C],
-        ``-inf`` where a row has fewer than C candidates."""
+    def forward(self, context: torch.Tensor, candidates: torch.Tensor, outcome: torch.Tensor) -> torch.Tensor:
+        """``context`` [B, L] and ``candidates`` [B, C, Lc] ids (0 = padding), and ``outcome`` [B, C]
+        (``tokenizer.outcome_matches``) -> scores [B, C], ``-inf`` where a row has fewer than C
+        candidates."""
         segment = _segments(context)  # [B, L], 0 = not in a segment
         keys = _sorted_keys(context, segment)
 
@@ -108,7 +113,8 @@ class TinyScorer(nn.Module):
         repeats = (counts * (kind == ACTION).float().unsqueeze(-1)).sum(2)[..., MEM_ACT_SEG:]  # [B, C, 2]
         verb_found = present[:, :, 0]  # [B, C, S]: "cool" in "cool the mug ..." tasks, "open" after "open"
         features = torch.cat(
-            [_levels(word_matches), _levels(pair_matches), verb_found, torch.log1p(repeats)], dim=-1
+            [_levels(word_matches), _levels(pair_matches), verb_found, torch.log1p(repeats), _levels(outcome.unsqueeze(-1))],
+            dim=-1,
         )
 
         turn = ctx_emb[:, 0]  # the context always starts with its turn token

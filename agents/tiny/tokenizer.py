@@ -15,7 +15,10 @@ A decision's context is laid out as segments, each opened by a marker id::
     [TURN_k] [TASK] task... [OBS] observation... [MEM_OBS] recent observations...
     [MEM_ACT] remembered actions... [LAST_ACT] last action...
 
-Remembered observations are the last ``obs_k`` ones, each distinct token once (they repeat a
+Besides the context, each candidate gets one number from the memory (:func:`outcome_matches`): how
+many of the task's words the observation that followed its last use showed ("go to shelf 2" led to
+"... you see a box 2, a box 1" for "put two box in armchair"), so the policy can go back to where it
+saw what the task needs. Remembered observations are the last ``obs_k`` ones, each distinct token once (they repeat a
 lot, and the model pools them as a bag). Remembered actions are the last ``act_k`` ones: their
 distinct words and pairs once, then one whole-action id per action, repeats kept, so the model
 can count how often it already took exactly this action.
@@ -62,7 +65,7 @@ def text_ids(text: str, max_words: int) -> tuple[int, ...]:
 @lru_cache(maxsize=1 << 16)
 def action_ids(action: str, max_words: int) -> tuple[int, ...]:
     """An action's text ids plus one id for the whole (word-normalised) action."""
-    return text_ids(action, max_words) + (hashed_id(ACTION, " ".join(words(action)[:max_words])),)
+    return text_ids(action, max_words) + (hashed_id(ACTION, action_key(action, max_words)),)
 
 
 def turn_token(turn: int, max_turns: int | None) -> int:
@@ -96,3 +99,27 @@ def context_ids(
         ids += dict.fromkeys(chain.from_iterable(text_ids(action, max_words) for _, action in actions))
         ids += [action_ids(action, max_words)[-1] for _, action in actions]  # whole ids, repeats kept
     return ids + [LAST_ACT, *action_ids(memory[-1][1], max_words)]
+
+
+def outcome_matches(task: str, observation: str, memory: list[tuple[str, str]], actions: list[str], max_words: int) -> list[int]:
+    """Per candidate action: how many distinct task words were in the observation that followed the
+    last time that action was taken (0 if it never was). ``memory`` holds (observation, action)
+    pairs, oldest first; the current ``observation`` followed the last of them."""
+    task_words = word_set(task, max_words)
+    after = [obs for obs, _ in memory[1:]] + [observation]
+    last_match = {
+        action_key(action, max_words): len(task_words & word_set(outcome, max_words))
+        for (_, action), outcome in zip(memory, after)
+    }
+    return [last_match.get(action_key(action, max_words), 0) for action in actions]
+
+
+@lru_cache(maxsize=1 << 16)
+def word_set(text: str, max_words: int) -> frozenset[str]:
+    return frozenset(words(text)[:max_words])
+
+
+@lru_cache(maxsize=1 << 16)
+def action_key(action: str, max_words: int) -> str:
+    """An action's words, normalised: what counts as "the same action" (also for its whole-action id)."""
+    return " ".join(words(action)[:max_words])
