@@ -64,14 +64,15 @@ class TinyAgent(TrainableAgent):
                     "policy only chooses among listed candidates, so it cannot play free-form environments; "
                     "use an LLM backend for them"
                 )
+            memory = list(d.memory)
             prompts.append(
                 context_ids(
-                    d.task, d.observation, list(d.memory), d.turn, d.max_turns,
+                    d.task, d.observation, memory, d.turn, d.max_turns,
                     config.max_words, config.memory_obs_k, config.memory_act_k,
                 )
             )
             candidates.append([list(action_ids(a, config.max_words)) for a in d.admissible_actions])
-            outcomes.append(outcome_matches(d.task, d.observation, list(d.memory), list(d.admissible_actions), config.max_words))
+            outcomes.append(outcome_matches(d.task, d.observation, memory, list(d.admissible_actions), config.max_words))
         return prompts, candidates, outcomes
 
     def act(self, decisions: Sequence[Decision], sampling: SamplingConfig | None = None) -> list[Generation]:

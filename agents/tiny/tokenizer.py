@@ -15,13 +15,15 @@ A decision's context is laid out as segments, each opened by a marker id::
     [TURN_k] [TASK] task... [OBS] observation... [MEM_OBS] recent observations...
     [MEM_ACT] remembered actions... [LAST_ACT] last action...
 
-Besides the context, each candidate gets one number from the memory (:func:`outcome_matches`): how
-many of the task's words the observation that followed its last use showed ("go to shelf 2" led to
-"... you see a box 2, a box 1" for "put two box in armchair"), so the policy can go back to where it
-saw what the task needs. Remembered observations are the last ``obs_k`` ones, each distinct token once (they repeat a
+Remembered observations are the last ``obs_k`` ones, each distinct token once (they repeat a
 lot, and the model pools them as a bag). Remembered actions are the last ``act_k`` ones: their
 distinct words and pairs once, then one whole-action id per action, repeats kept, so the model
 can count how often it already took exactly this action.
+
+Besides the context, each candidate gets one number from the memory (:func:`outcome_matches`): how
+many of the task's words the observation that followed its last use showed ("go to shelf 2" led to
+"... you see a box 2, a box 1" for "put two box in armchair"), so the policy can go back to where it
+saw what the task needs.
 """
 
 from __future__ import annotations

@@ -194,14 +194,13 @@ class HouseholdEnv(TextEnv):
             any(o in self._processed() for o in goal_objects),
             self._lamp_on(),
         )
-        first_of_two = self.task_spec.task_type == "pick_two_obj_and_place" and self._goal_objects_placed() > 0
-        return _SHAPING_BONUS * (sum(stages) + 2 * first_of_two)
+        return _SHAPING_BONUS * (sum(stages) + 2 * self._first_of_two_placed(self._goal_objects_placed()))
 
     def _shaping(self) -> float:
         held = self._held_goal_object()
         placed, before = self._goal_objects_placed(), self._placed
         self._placed = placed
-        first_of_two = placed > 0 and self.task_spec.task_type == "pick_two_obj_and_place"
+        first_of_two = self._first_of_two_placed(placed)
         reached = {
             name
             for name, hit in (
@@ -234,6 +233,10 @@ class HouseholdEnv(TextEnv):
     def _lamp_on(self) -> bool:
         w, spec = self.world, self.task_spec
         return spec.task_type == "look_at_obj_in_light" and any(w.objects[o].type == spec.toggle_type for o in w.toggled)
+
+    def _first_of_two_placed(self, placed: int) -> bool:
+        """Two-object tasks: the first goal object is in place (``placed`` from ``_goal_objects_placed``)."""
+        return placed > 0 and self.task_spec.task_type == "pick_two_obj_and_place"
 
     def _goal_objects_placed(self) -> int:
         """How many goal objects stand in receptacles of the target type (0 without a target type)."""
