@@ -148,16 +148,17 @@ def test_sampler_logprobs_as_old_policy_give_the_same_update(tmp_path):
     assert any(not torch.equal(first[k], build_trainable(config).state_dict()["tensors"][k]) for k in first)
 
 
-def test_eval_uses_the_memory_window_a_run_was_trained_with(tmp_path):
-    from training.commands import trained_memory_k
+def test_eval_uses_the_memory_window_and_turn_cap_a_run_was_trained_with(tmp_path):
+    from training.commands import trained_rollout
     from training.config import dump_config
 
     run = tmp_path / "run"
     (run / "checkpoints" / "update_000001").mkdir(parents=True)
-    (run / "config.yaml").write_text(dump_config(load_config(None, ["rollout.memory_k=17"])))
-    assert trained_memory_k(str(run)) == 17
-    assert trained_memory_k(str(run / "checkpoints" / "update_000001")) == 17
-    assert trained_memory_k(None) == 3 and trained_memory_k(str(tmp_path / "elsewhere")) == 3
+    (run / "config.yaml").write_text(dump_config(load_config(None, ["rollout.memory_k=17", "rollout.max_turns=23"])))
+    for model in (run, run / "checkpoints" / "update_000001"):
+        trained = trained_rollout(str(model))
+        assert (trained.memory_k, trained.max_turns) == (17, 23)
+    assert trained_rollout(None) is None and trained_rollout(str(tmp_path / "elsewhere")) is None
 
 
 def test_progress_bar_counts_the_time_budget_when_the_run_has_one(tmp_path, capsys):

@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--episodes", type=int, default=50)
     ev.add_argument("--seeds", type=int, nargs="+", default=[0], help="sampling seeds; each replays the panel")
     ev.add_argument("--temperature", type=float, default=0.0)
-    ev.add_argument("--max-turns", type=int, default=1000, help="a cap on top of the env's own step limit")
+    ev.add_argument("--max-turns", type=int, default=None,
+                    help="a cap on top of the env's own step limit (default: a training run's own, else 1000)")
     ev.add_argument("--max-tokens", type=int, default=256, help="LLM policies: tokens per reply")
     ev.add_argument("--memory-k", type=int, default=None,
                     help="past (observation, action) pairs in the prompt (default: a training run's own, else 3)")

@@ -62,17 +62,19 @@ def train_command(config_path: str | None, overrides: list[str], resume: str | N
     return 0
 
 
-def trained_memory_k(model: str | None, default: int = 3) -> int:
-    """The memory window a policy was trained with, when ``model`` is a training run folder (or
-    one of its checkpoints): a policy trained on whole episodes does poorly on three turns."""
+def trained_rollout(model: str | None):
+    """The rollout settings a policy was trained with, when ``model`` is a training run folder (or
+    one of its checkpoints), else None. Evaluation should show the policy what it saw in training:
+    a policy trained on whole episodes does poorly on a three-turn memory, and the tiny policy's
+    progress feature is the turn as a share of ``max_turns``."""
     from training.policies import is_run_folder
 
     if model is None:
-        return default
+        return None
     for folder in (Path(model), *Path(model).parents[:2]):
         if is_run_folder(folder):
-            return load_config(folder / "config.yaml").rollout.memory_k
-    return default
+            return load_config(folder / "config.yaml").rollout
+    return None
 
 
 def eval_command(args) -> int:
@@ -91,9 +93,10 @@ def eval_command(args) -> int:
     model_of = dict(zip(learned, models))
     summaries, records = [], {}
     for name in args.policy:
+        trained = trained_rollout(model_of.get(name))
         config = RolloutConfig(
-            max_turns=args.max_turns,
-            memory_k=args.memory_k if args.memory_k is not None else trained_memory_k(model_of.get(name)),
+            max_turns=args.max_turns if args.max_turns is not None else (trained.max_turns if trained else 1000),
+            memory_k=args.memory_k if args.memory_k is not None else (trained.memory_k if trained else 3),
             sampling=SamplingConfig(temperature=args.temperature, max_tokens=args.max_tokens),
         )
         options = {"base_url": args.base_url, "api_key_env": args.api_key_env} if name == "openai" else {}
