@@ -126,25 +126,40 @@ def test_a_won_episode_gives_reward_one_and_terminates():
     assert "over" in obs and reward == 0.0 and terminated and info["action_valid"] is False
 
 
-def test_shaped_reward_pays_each_milestone_once():
+def test_shaped_reward_pays_each_milestone_once_and_charges_putting_the_goal_object_down_elsewhere():
     env = HouseholdEnv(shaped_reward=True)
-    env.reset(options={"task": kitchen_spec()})
+    env.reset(options={"task": kitchen_spec()})  # put a clean mug in coffeemachine
     script = ["go to cabinet 1", "open cabinet 1", "take mug 1 from cabinet 1", "go to sinkbasin 1",
               "clean mug 1 with sinkbasin 1", "move mug 1 to sinkbasin 1", "take mug 1 from sinkbasin 1",
               "go to coffeemachine 1", "move mug 1 to coffeemachine 1"]
     rewards = [env.step(a)[1] for a in script]
-    assert rewards == [0.0, 0.0, 0.1, 0.0, 0.1, 0.0, 0.0, 0.0, 1.0]
+    # holding and cleaning pay once; the mug put down in the sink costs 0.1, holding it again pays nothing
+    assert rewards == [0.0, 0.0, 0.1, 0.0, 0.1, -0.1, 0.0, 0.0, 1.0]
 
 
-def test_shaped_reward_charges_taking_the_goal_object_back_out_of_the_target():
+def test_shaped_reward_does_not_charge_putting_other_objects_down():
+    env = HouseholdEnv(shaped_reward=True)
+    env.reset(options={"task": kitchen_spec()})
+    script = ["go to countertop 1", "take knife 1 from countertop 1", "go to sinkbasin 1", "move knife 1 to sinkbasin 1"]
+    assert [env.step(a)[1] for a in script] == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_shaped_reward_charges_putting_the_object_down_in_look_tasks():
+    env = HouseholdEnv(shaped_reward=True)
+    env.reset(options={"task": bedroom_spec()})  # look at book under the desklamp: no target receptacle
+    script = ["go to bed 1", "take book 1 from bed 1", "go to desk 1", "move book 1 to desk 1", "take book 1 from desk 1"]
+    assert [env.step(a)[1] for a in script] == [0.0, 0.1, 0.0, -0.1, 0.0]
+
+
+def test_shaped_reward_charges_a_premature_placement_not_its_fix():
     env = HouseholdEnv(shaped_reward=True)
     env.reset(options={"task": kitchen_spec()})  # put a clean mug in coffeemachine
     script = ["go to cabinet 1", "open cabinet 1", "take mug 1 from cabinet 1", "go to coffeemachine 1",
               "move mug 1 to coffeemachine 1", "take mug 1 from coffeemachine 1", "go to sinkbasin 1",
               "clean mug 1 with sinkbasin 1", "go to coffeemachine 1", "move mug 1 to coffeemachine 1"]
     rewards = [env.step(a)[1] for a in script]
-    # put down in the target before cleaning it: no win; taking it back out costs 0.1
-    assert rewards == [0.0, 0.0, 0.1, 0.0, 0.0, -0.1, 0.0, 0.1, 0.0, 1.0]
+    # put down in the target before cleaning it: no win, costs 0.1; taking it back out is free
+    assert rewards == [0.0, 0.0, 0.1, 0.0, -0.1, 0.0, 0.0, 0.1, 0.0, 1.0]
 
 
 def test_shaped_reward_on_two_object_tasks_pays_the_second_object_and_charges_taking_one_back():

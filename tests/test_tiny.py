@@ -35,11 +35,13 @@ def household_rows(n=5):
 
 
 def trained_agent(config=SMALL, seed=0):
-    """An agent whose scores are not uniform (the last layer starts at zero)."""
+    """An agent whose scores are not uniform (the last layer and one side of each cross start at zero)."""
     agent = TinyAgent(config, seed=seed)
+    generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in agent.model.score[-1].parameters():
-            p.normal_(0, 1.0, generator=torch.Generator().manual_seed(seed))
+            p.normal_(0, 1.0, generator=generator)
+        agent.model.word_side.weight.normal_(0, 0.1, generator=generator)
     return agent
 
 
@@ -226,6 +228,34 @@ def test_match_features_are_exact_on_ids():
     assert counts[1, seg["mem_act"]] == 1 and counts[1, seg["last_act"]] == 1 and counts[1, seg["obs"]] == 0
     assert counts[2, seg["mem_act"]] == 2  # the whole action, taken twice
     assert counts[3].sum() == 0
+
+
+def test_remembered_actions_list_each_verb_once():
+    from agents.tiny.tokenizer import VERB, context_ids, kind_of
+
+    memory = [("o", "go to fridge 1"), ("o", "heat egg 1 with microwave 1"), ("o", "go to countertop 1")]
+    ctx = context_ids("put a hot egg in countertop", "You arrive.", memory, 3, 50, 50, 2, None)
+    verbs = [i for i in ctx if kind_of(i) == VERB]
+    assert verbs == [hashed_id(VERB, "go"), hashed_id(VERB, "heat")]
+    assert not any(kind_of(i) == VERB for i in context_ids("t", "o", [], 0, 50, 50, 2, None))
+
+
+def test_cross_weights_tie_a_task_word_to_a_candidate_word_no_exact_match_links():
+    """Only "hot" vs "cold" tells the two tasks apart, and neither word is in any candidate: the
+    cross term alone (the rest of the network frozen) learns microwave for one, fridge for the other."""
+    agent = TinyAgent(SMALL, seed=0)
+    model = agent.model
+    actions = ["go to fridge 1", "go to microwave 1", "go to shelf 1"]
+    rows = [Decision(f"put a {w} egg in shelf", "You hold the egg 1.", actions) for w in ("hot", "cold")]
+    prompts, candidates, outcomes = agent.encode(rows)
+    tensors = batch_tensors(prompts, candidates, outcomes)
+    optimizer = torch.optim.Adam([model.word_side.weight], lr=0.05)
+    target = torch.tensor([1, 0])  # microwave for "hot", fridge for "cold"
+    for _ in range(60):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(*tensors), target).backward()
+        optimizer.step()
+    assert model(*tensors).argmax(-1).tolist() == [1, 0]
 
 
 def test_match_counts_enter_as_levels_so_an_unseen_count_is_not_extrapolated():

@@ -22,10 +22,14 @@ ids (so it works for words never seen in training):
 - the context: mean-pooled embeddings of each segment, the episode-progress bucket, the
   distinct verbs among the candidates (no "take" while holding something) and how much of the
   task shows up in each other segment -> MLP -> ``h``;
-- score = MLP([h; c; h * c; match features]) + verb-weighted linear(match features).
+- a low-rank weight for every (task word, candidate word) pair, summed straight into the score:
+  what no exact match can tell and the pooled bags learn slowly, "hot" or "heat" in the task
+  and "microwave" in the candidate (without it the policy took hot-task objects to the fridge,
+  or straight to the target);
+- score = MLP([h; c; h * c; match features]) + verb-weighted linear(match features) + cross.
 
-The output layers start at zero, so an untrained policy is exactly uniform over the candidates
-(the random policy), and RL starts from there; ``novelty_prior`` > 0 instead starts it off
+The output layers (and the learned side of the cross) start at zero, so an untrained policy is
+exactly uniform over the candidates (the random policy), and RL starts from there; ``novelty_prior`` > 0 instead starts it off
 disliking actions it already took (one taken n times before starts (n + 1) ** -novelty_prior
 times as likely, the one just taken that again): a random explorer that does not walk in circles.
 """
@@ -47,6 +51,7 @@ MATCH_LEVELS = 3  # match counts enter as one-hot levels 1, 2, 3+ (0 = none of t
 REPEATS = slice((2 * MATCH_LEVELS + 1) * N_SEG, (2 * MATCH_LEVELS + 1) * N_SEG + 2)
 N_FEATURES = REPEATS.stop + MATCH_LEVELS
 N_CONTEXT_FEATURES = N_SEG - 1  # share of the task's words found in each other segment
+CROSS_RANK = 16  # rank of the task word x candidate word weights
 
 
 class TinyScorer(nn.Module):
@@ -66,15 +71,23 @@ class TinyScorer(nn.Module):
         self.candidate = nn.Linear(2 * dim, hidden)
         self.score = nn.Sequential(nn.Linear(3 * hidden + N_FEATURES, hidden), nn.ReLU(), nn.Linear(hidden, 1))
         self.linear = nn.Linear(dim, N_FEATURES + 1)  # verb -> weights of the match features, and a bias
+        # Low-rank task word x candidate word weights (one side random, the other learned from zero).
+        self.task_side = nn.Embedding(vocab_size, CROSS_RANK)
+        self.word_side = nn.Embedding(vocab_size, CROSS_RANK)
+        nn.init.normal_(self.task_side.weight, std=CROSS_RANK**-0.5)
+        nn.init.zeros_(self.word_side.weight)
         for layer in (self.score[-1], self.linear):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
         with torch.no_grad():  # a prior against taking an action again
             self.linear.bias[REPEATS] = -novelty_prior
 
+    def _fold(self, ids: torch.Tensor) -> torch.Tensor:
+        """Hashed ids -> rows of the vocab_size tables (markers and padding keep theirs)."""
+        return torch.where(ids < RESERVED, ids, RESERVED + (ids - RESERVED) % (self.vocab_size - RESERVED))
+
     def _embed(self, ids: torch.Tensor) -> torch.Tensor:
-        folded = torch.where(ids < RESERVED, ids, RESERVED + (ids - RESERVED) % (self.vocab_size - RESERVED))
-        return self.embed(folded)
+        return self.embed(self._fold(ids))
 
     def forward(self, context: torch.Tensor, candidates: torch.Tensor, outcome: torch.Tensor) -> torch.Tensor:
         """``context`` [B, L] and ``candidates`` [B, C, Lc] ids (0 = padding), and ``outcome`` [B, C]
@@ -129,8 +142,19 @@ class TinyScorer(nn.Module):
         by_verb = self.linear(verb)  # [N, F + 1]: per-verb feature weights and bias
         linear = (by_verb[:, :-1] * features).sum(-1) + by_verb[:, -1]
         packed = self.score(torch.cat([h, c, h * c, features], dim=-1)).squeeze(-1) + linear
+        packed = packed + self._crosses(torch.where(task_words.bool(), head, 0), candidates)[rows, cols]
         scores = torch.full(cand_valid.shape, float("-inf"), dtype=packed.dtype, device=packed.device)
         return scores.index_put((rows, cols), packed)
+
+    def _crosses(self, task_words: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+        """[B, C]: the sum over (task word, candidate word) pairs of one learned weight each, factored
+        to rank CROSS_RANK. Ties what no exact match can, straight to the score: "hot" in the task to
+        "microwave" in the candidate."""
+        fold = self._fold
+        task = (self.task_side(fold(task_words)) * (task_words > 0).unsqueeze(-1)).sum(1)  # [B, R]
+        is_word = (_kind(candidates) == WORD).unsqueeze(-1)
+        words = (self.word_side(fold(candidates)) * is_word).sum(2)  # [B, C, R]
+        return (task.unsqueeze(1) * words).sum(-1)
 
 
 def _levels(counts: torch.Tensor) -> torch.Tensor:

@@ -18,7 +18,8 @@ A decision's context is laid out as segments, each opened by a marker id::
 Remembered observations are the last ``obs_k`` ones, each distinct token once (they repeat a
 lot, and the model pools them as a bag). Remembered actions are the last ``act_k`` ones: their
 distinct words and pairs once, then one whole-action id per action, repeats kept, so the model
-can count how often it already took exactly this action.
+can count how often it already took exactly this action; then the distinct verbs they used ("heat",
+"move"), so what was already done stands out from where it was done.
 
 Besides the context, each candidate gets one number from the memory (:func:`outcome_matches`): how
 many of the task's words the observation that followed its last use showed ("go to shelf 2" led to
@@ -39,7 +40,7 @@ SEGMENTS = ("task", "obs", "mem_obs", "mem_act", "last_act")  # segment s has ma
 TURN_BASE, TURN_BUCKETS = 6, 10
 RESERVED = 16  # ids below this are markers, turn buckets and padding
 HASH_BITS = 22
-WORD, PAIR, ACTION = 0, 1, 2
+WORD, PAIR, ACTION, VERB = 0, 1, 2, 3
 
 _WORDS = re.compile(r"[a-z]+|[0-9]+")
 
@@ -49,7 +50,7 @@ def hashed_id(kind: int, text: str) -> int:
 
 
 def kind_of(token_id: int) -> int | None:
-    """WORD, PAIR or ACTION for a hashed id; None for markers and padding."""
+    """WORD, PAIR, ACTION or VERB for a hashed id; None for markers and padding."""
     return None if token_id < RESERVED else (token_id - RESERVED) >> HASH_BITS
 
 
@@ -68,6 +69,13 @@ def text_ids(text: str, max_words: int) -> tuple[int, ...]:
 def action_ids(action: str, max_words: int) -> tuple[int, ...]:
     """An action's text ids plus one id for the whole (word-normalised) action."""
     return text_ids(action, max_words) + (hashed_id(ACTION, action_key(action, max_words)),)
+
+
+@lru_cache(maxsize=1 << 16)
+def verb_id(action: str, max_words: int) -> int:
+    """An action's first word (its verb: "heat", "move") as a VERB id; 0 (padding) for an empty action."""
+    first = words(action)[:max_words][:1]
+    return hashed_id(VERB, first[0]) if first else PAD
 
 
 def turn_token(turn: int, max_turns: int | None) -> int:
@@ -100,6 +108,7 @@ def context_ids(
         ids.append(MEM_ACT)
         ids += dict.fromkeys(chain.from_iterable(text_ids(action, max_words) for _, action in actions))
         ids += [action_ids(action, max_words)[-1] for _, action in actions]  # whole ids, repeats kept
+        ids += [v for v in dict.fromkeys(verb_id(action, max_words) for _, action in actions) if v]  # each once
     return ids + [LAST_ACT, *action_ids(memory[-1][1], max_words)]
 
 

@@ -15,11 +15,13 @@ Constructor kwargs (the defaults of every episode):
     shaped_reward False (default): reward 1 on success, else 0.
                   True or "milestones": adds 0.1 the first time the agent holds a goal object,
                   processes it (clean/heat/cool), switches on the goal lamp, or (two-object
-                  tasks) places the first object and then holds a second one; taking a goal
-                  object back out of a receptacle of the target type costs 0.1 each time
-                  (otherwise "place it, take it back" is free: a loop right after the first
-                  milestone of two-object tasks, and the habit of putting an object down
-                  before it is heated, cooled or cleaned, then taking it back).
+                  tasks) places the first object and then holds a second one; putting a held
+                  goal object down short of the goal (anywhere but the target, or in the target
+                  before it is heated, cooled or cleaned) costs 0.1 each time, and so does
+                  taking one back out of the target in two-object tasks (otherwise "place it,
+                  take it back" is free: a loop right after their first milestone). Taking
+                  an object back out of the target in the other types is free: it can only
+                  fix a premature placement, which was charged when made.
                   "potential": potential-based shaping (Ng, Harada & Russell, 1999): adds
                   phi(after) - phi(before), phi = 0.1 x (holding a goal object)
                   + 0.1 x (a goal object is processed / the goal lamp is on) + 0.2 x (two-object
@@ -116,6 +118,7 @@ class HouseholdEnv(TextEnv):
         self._steps = 0
         self._milestones: set[str] = set()
         self._placed = self._goal_objects_placed()
+        self._held_before: str | None = None
         self._potential = self._phi() if self.shaped_reward == "potential" else 0.0
         self._goal_version = -1
         self._goal_cache = False
@@ -199,8 +202,12 @@ class HouseholdEnv(TextEnv):
     def _shaping(self) -> float:
         held = self._held_goal_object()
         placed, before = self._goal_objects_placed(), self._placed
-        self._placed = placed
+        put_down = self._put_down_short_of_the_goal(self._held_before, held)
+        self._placed, self._held_before = placed, held
         first_of_two = self._first_of_two_placed(placed)
+        # Only a two-object task can be set back by taking an object out of the target (in the
+        # others the episode ends when it is placed right, so that take is the fix of a mistake).
+        taken_back = max(before - placed, 0) if self.task_spec.task_type == "pick_two_obj_and_place" else 0
         reached = {
             name
             for name, hit in (
@@ -214,7 +221,17 @@ class HouseholdEnv(TextEnv):
         }
         new = reached - self._milestones
         self._milestones |= new
-        return _SHAPING_BONUS * (len(new) - max(before - placed, 0))
+        return _SHAPING_BONUS * (len(new) - taken_back - put_down)
+
+    def _put_down_short_of_the_goal(self, held_before: str | None, held: str | None) -> bool:
+        """The goal object held before this step was put down, and not as the first of two in the target
+        (the winning placement ends the episode before shaping)."""
+        if held_before is None or held is not None:
+            return False
+        w = self.world
+        where = w.container.get(held_before)
+        in_target = where is not None and w.receptacles[where].type == self.task_spec.receptacle_type
+        return not (in_target and self.task_spec.task_type == "pick_two_obj_and_place")
 
     # The subgoals both kinds of shaping pay for.
     def _held_goal_object(self) -> str | None:
