@@ -24,6 +24,9 @@ if "$PY" -c "import alfworld, textworld, fast_downward" 2>/dev/null; then
 fi
 
 start=$(date +%s)
-"$PY" -m pip install --disable-pip-version-check --quiet "alfworld==0.4.2" "torch==2.13.0"
+# Fast Downward's setup.py runs `python build.py` from PATH. pip 26.3's isolated build environment
+# only works for the venv's own interpreter (with another one, e.g. a pyenv shim, its path hook drops
+# the standard library: "No module named 'glob'"), so the venv's bin goes first, as if activated.
+PATH="$(cd "$VENV/bin" && pwd):$PATH" "$PY" -m pip install --disable-pip-version-check --quiet "alfworld==0.4.2" "torch==2.13.0"
 "$PY" -c "import alfworld, textworld, fast_downward"
 echo "install_alfworld: installed alfworld 0.4.2 in $(( $(date +%s) - start )) s"
