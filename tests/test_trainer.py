@@ -41,16 +41,13 @@ def metrics(run_dir):
     return [{k: v for k, v in m.items() if not k.startswith("perf/")} for m in rows]
 
 
-@pytest.mark.parametrize(
-    "mode", [[], ["rollout.one_step_off_policy=true", "algorithm.recompute_old_logprobs=false"]], ids=["in-process", "off-policy"]
-)
-def test_killed_run_resumes_to_the_same_metrics(tmp_path, mode):
+def test_killed_run_resumes_to_the_same_metrics(tmp_path):
     updates = "train.updates=4"
-    straight = run_cli([*SMALL, *mode, updates], tmp_path / "straight")
+    straight = run_cli([*SMALL, updates], tmp_path / "straight")
     assert straight.wait(timeout=600) == 0, straight.stderr.read().decode()
 
     killed_dir = tmp_path / "killed"
-    victim = run_cli([*SMALL, *mode, updates], killed_dir)
+    victim = run_cli([*SMALL, updates], killed_dir)
     latest = killed_dir / "checkpoints" / "latest"
     deadline = time.time() + 600
     while time.time() < deadline:

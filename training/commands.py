@@ -41,20 +41,21 @@ def keep_freed_memory() -> None:
 
 
 def train_command(config_path: str | None, overrides: list[str], resume: str | None) -> int:
+    limit_threads()
     from training.policies import build_trainable
     from training.trainer import Trainer
 
-    saved = None
     if resume is not None:
         saved = Path(resume) / "config.yaml"
         if not saved.is_file():
             raise FileNotFoundError(f"{resume} is not a training run folder (no config.yaml)")
-    config = load_config(config_path or saved, overrides)
-    limit_threads()
-    trainer = Trainer(config, build_trainable(config), output_dir=resume)
-    if resume is not None:
+        config = load_config(config_path or saved, overrides)
+        trainer = Trainer(config, build_trainable(config), output_dir=resume)
         trainer.resume(resume)
         print(f"agora: resuming {resume} after update {trainer.update}", file=sys.stderr)
+    else:
+        config = load_config(config_path, overrides)
+        trainer = Trainer(config, build_trainable(config))
     print(f"agora: training {config.policy.backend} on {config.env} -> {trainer.out}", file=sys.stderr)
     trainer.run()
     print(f"agora: metrics in {trainer.out / 'metrics.jsonl'}, curve in {trainer.out / 'learning_curve.png'}")

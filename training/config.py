@@ -57,9 +57,6 @@ class RolloutSection(Section):
     top_p: float = Field(1.0, gt=0, le=1)
     max_tokens: int = Field(256, ge=1)
     split: str = "train"
-    # Play update k+1's batch in a second process while update k trains, with the weights from
-    # before update k (training.collect). Tiny policy only; PPO then needs the sampler's log-probs.
-    one_step_off_policy: bool = False
 
 
 class EPOConfig(Section):
@@ -147,17 +144,6 @@ class TrainConfig(Section):
     def _consistent(self) -> "TrainConfig":
         if self.policy.backend == "tiny" and self.policy.lora is not None:
             raise ValueError("policy.lora applies to LLM backends (hf, vllm), not to the tiny policy")
-        if self.rollout.one_step_off_policy:
-            if self.policy.backend != "tiny":
-                raise ValueError(
-                    "rollout.one_step_off_policy runs a second copy of the policy in another process: it is "
-                    f"built for the tiny policy, not policy.backend={self.policy.backend!r}"
-                )
-            if self.algorithm.recompute_old_logprobs:
-                raise ValueError(
-                    "rollout.one_step_off_policy needs algorithm.recompute_old_logprobs=false: its batches come "
-                    "from the weights one update old, and only the sampler's own log-probs correct for that"
-                )
         return self
 
 

@@ -20,14 +20,13 @@ from agents.agent import TokenScores, TrainableAgent
 from agents.policy import SamplingConfig
 from training import checkpoint as ckpt
 from training.advantages import drmas_advantages, gigpo_advantages, grpo_advantages, hgpo_advantages
-from training.collect import RolloutWorker, collect_batch, derived_seed
 from training.config import TrainConfig, dump_config
 from training.epo import EPORegularizer
-from training.evaluation import EvalSummary, episode_outcomes, evaluate
+from training.evaluation import EvalSummary, episode_outcomes, evaluate, training_tasks
 from training.losses import aggregate, entropy_bonus, kl_divergence, kl_loss, ppo_clip_loss
 from training.metrics_log import MetricsLog
 from training.records import StepRecord
-from training.rollout import RolloutConfig
+from training.rollout import RolloutConfig, rollout
 
 
 def compute_advantages(records: list[StepRecord], config: TrainConfig) -> np.ndarray:
@@ -63,6 +62,11 @@ def sampler_scores(records: list[StepRecord]) -> TokenScores | None:
         logprobs[j, : len(r.logprobs)] = torch.tensor(r.logprobs)
         mask[j, : len(r.logprobs)] = 1.0
     return TokenScores(logprobs=logprobs, entropy=torch.zeros_like(logprobs), mask=mask)
+
+
+def derived_seed(seed: int, update: int, stream: int) -> int:
+    """A seed for one random stream of one update, independent of everything that ran before."""
+    return int(np.random.SeedSequence([seed, update, stream]).generate_state(1)[0])
 
 
 def lr_factor(update: int, total: int, warmup: int, schedule: str) -> float:
@@ -110,35 +114,23 @@ class Trainer:
             EPORegularizer(total, e.entropy_coef, e.decay, e.kappa_low, e.kappa_high, e.smooth_weight) if e.enabled else None
         )
         self.update = 0  # updates completed
-        # One-step off-policy: the weights that play the batch in flight (see training.collect).
-        self.worker: RolloutWorker | None = None
-        self.rollout_weights = agent.state_dict() if config.rollout.one_step_off_policy else None
         self.log = MetricsLog(self.out, config.log)
         (self.out / "config.yaml").write_text(dump_config(config))
 
     # --- one update --------------------------------------------------------------------
+    def rollout_config(self, update: int) -> RolloutConfig:
+        r = self.config.rollout
+        sampling = SamplingConfig(
+            temperature=r.temperature, top_p=r.top_p, max_tokens=r.max_tokens, seed=derived_seed(self.config.train.seed, update, 1)
+        )
+        return RolloutConfig(group_size=r.group_size, memory_k=r.memory_k, max_turns=r.max_turns, sampling=sampling)
+
     def collect(self, update: int) -> list[StepRecord]:
-        """Update ``update``'s batch, played in this process with the current weights."""
-        return collect_batch(self.config, self.agent, update)
-
-    def next_batch(self, update: int) -> list[StepRecord]:
-        """Update ``update``'s batch. One-step off-policy: the worker played it with the weights from
-        before the previous update, and starts the next one with the current weights right away."""
-        if not self.config.rollout.one_step_off_policy:
-            return self.collect(update)
-        if self.worker is None:  # the first update of this process (a fresh run or a resumed one)
-            self.worker = RolloutWorker(self.config)
-            self.worker.submit(update, self.rollout_weights)
-        records = self.worker.result()
-        self.rollout_weights = self.agent.state_dict()
-        if update + 1 < self.config.train.updates:
-            self.worker.submit(update + 1, self.rollout_weights)
-        return records
-
-    def close(self) -> None:
-        if self.worker is not None:
-            self.worker.close()
-            self.worker = None
+        c = self.config
+        rng = np.random.default_rng(derived_seed(c.train.seed, update, 0))
+        tasks = training_tasks(c.env, c.rollout.split, c.rollout.tasks_per_batch, rng)
+        self.agent.train_mode(False)
+        return rollout(c.env, self.agent, tasks, self.rollout_config(update), episode_prefix=f"u{update}.", env_kwargs=c.env_kwargs)
 
     def optimize(self, records: list[StepRecord], advantages: np.ndarray, update: int) -> UpdateStats:
         a = self.config.algorithm
@@ -242,7 +234,7 @@ class Trainer:
     def train_one(self) -> dict:
         k = self.update
         t0 = time.perf_counter()
-        records = self.next_batch(k)
+        records = self.collect(k)
         t_rollout = time.perf_counter() - t0
         advantages = compute_advantages(records, self.config)
         stats = self.optimize(records, advantages, k)
@@ -262,7 +254,7 @@ class Trainer:
             **{f"loss/{k}": v for k, v in vars(stats).items()},
             "lr": self.scheduler.get_last_lr()[0],
             "perf/steps_per_s": len(records) / max(t_rollout, 1e-9),
-            "perf/rollout_s": t_rollout,  # one-step off-policy: only the wait for the worker's batch
+            "perf/rollout_s": t_rollout,
             "perf/update_s": t_total - t_rollout,
         }
         if self.epo is not None and self.epo.reference is not None:
@@ -274,19 +266,6 @@ class Trainer:
         start = time.perf_counter()
         budget_s = 60 * c.max_minutes if c.max_minutes is not None else None
         bar = self.log.progress(c.updates, initial=self.update, seconds=budget_s)
-        try:
-            out_of_time = self._loop(bar, start, budget_s)
-        finally:
-            self.close()  # the rollout worker, if any
-        bar.close()
-        if out_of_time:
-            self.log.note(f"stopped after {self.update} updates: train.max_minutes={c.max_minutes} reached")
-        self.log.finish()
-        return self.log.history
-
-    def _loop(self, bar, start: float, budget_s: float | None) -> bool:
-        """Train, evaluate and checkpoint until the last update or the time budget; True if out of time."""
-        c = self.config.train
         out_of_time = False
         while self.update < c.updates:
             metrics = self.train_one()
@@ -301,7 +280,11 @@ class Trainer:
                 self.save()
             if out_of_time:
                 break
-        return out_of_time
+        bar.close()
+        if out_of_time:
+            self.log.note(f"stopped after {self.update} updates: train.max_minutes={c.max_minutes} reached")
+        self.log.finish()
+        return self.log.history
 
     # --- checkpoints -------------------------------------------------------------------
     def save(self) -> Path:
@@ -311,7 +294,6 @@ class Trainer:
             "scheduler": self.scheduler.state_dict(),
             "epo": self.epo.state_dict() if self.epo is not None else None,
             "rng": ckpt.rng_state(),
-            "rollout_weights": self.rollout_weights,
         }
         reference = self.reference.state_dict() if self.reference is not None else None
         return ckpt.save(self.out, self.update, self.agent.state_dict(), state, reference, self.log.history)
@@ -326,10 +308,5 @@ class Trainer:
         if self.epo is not None and state.get("epo"):
             self.epo.load_state_dict(state["epo"])
         ckpt.set_rng_state(state["rng"])
-        if self.config.rollout.one_step_off_policy:
-            if state.get("rollout_weights") is None:
-                raise ValueError("this checkpoint was not written by a one-step off-policy run: resume it without "
-                                 "rollout.one_step_off_policy (the weights that play its next batch are not saved)")
-            self.rollout_weights = state["rollout_weights"]
         self.update = int(state["update"])
         self.log.restore(history)
