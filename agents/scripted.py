@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from pettingzoo import ParallelEnv
+
 from agents.agent import Agent, Decision
 from agents.policy import Generation, SamplingConfig
 
@@ -14,14 +16,18 @@ def _generation(action: str) -> Generation:
 
 
 class ExpertAgent(Agent):
-    """Asks the env's own planner (``expert_action()``; ``expert_actions()`` for multi-agent envs)."""
+    """Asks the env's own planner: ``expert_action()``, or ``expert_actions()`` for a multi-agent env.
+
+    Both are declared on the env base classes (``envs.TextEnv``, ``envs.MultiAgentTextEnv``); an
+    env without an expert raises ``NotImplementedError`` there, which reaches the caller as is.
+    """
 
     def act(self, decisions: Sequence[Decision], sampling: SamplingConfig | None = None) -> list[Generation]:
         out = []
         for d in decisions:
             if d.env is None:
                 raise ValueError("the expert policy needs the live env in Decision.env (the rollout sets it)")
-            if hasattr(d.env, "expert_actions"):
+            if isinstance(d.env, ParallelEnv):
                 action = d.env.expert_actions()[d.agent_id]
             else:
                 action = d.env.expert_action()

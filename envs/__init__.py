@@ -5,7 +5,7 @@
     obs, info = env.reset(seed=0)
 """
 
-from envs.core import StepOutcome, TextEnv, quote_action, text_space
+from envs.core import MultiAgentTextEnv, MultiStepOutcome, StepOutcome, TextEnv, quote_action, text_space
 from envs.group import GroupRunner, GroupStep
 from envs.registry import EnvSpec, list_envs, load_plugins, make, register, spec
 
@@ -13,6 +13,8 @@ __all__ = [
     "EnvSpec",
     "GroupRunner",
     "GroupStep",
+    "MultiAgentTextEnv",
+    "MultiStepOutcome",
     "StepOutcome",
     "TextEnv",
     "list_envs",

@@ -5,7 +5,9 @@ not an agent). Each agent sees only its own stage, in words: its stock, the orde
 placed last period (or its customers' demand), what it owes, what is on the way to it and its own
 profit. Its action is ``order Q`` (one whole number per supplier link of its own, in the listed
 order), parsed as in the text env; anything else orders nothing, says why and sets the agent's
-``action_valid`` to False. An agent missing from the actions dict orders nothing the same way.
+``action_valid`` to False. An agent missing from the actions dict orders nothing the same way, and
+so does one whose action is longer than the action space's cap (refused unread; see
+:class:`envs.core.MultiAgentTextEnv`, whose contract this env follows).
 
 Rewards: each agent gets its own stage's discounted profit, or with ``shared_reward=True`` the
 whole chain's (the classic team objective). ``infos[agent]`` holds ``task``,
@@ -19,74 +21,43 @@ own stage's state (installation base stock).
 from __future__ import annotations
 
 import numpy as np
-from pettingzoo import ParallelEnv
 
-from envs.core import MAX_ACTION_CHARS, MAX_OBS_CHARS, text_space, to_printable
+from envs.core import MultiAgentTextEnv, MultiStepOutcome
 from envs.inventory.baselines import WIN_TOLERANCE, beats_expert, expert_policy, flow_per_period, sample_demand
 from envs.inventory.config import SupplyChainConfig, get_config
 from envs.inventory.dynamics import PeriodOutcome, SupplyChain
 from envs.inventory.wording import describe_arrivals, format_order, money, parse_orders
 
 
-class InventoryParallelEnv(ParallelEnv):
-    metadata = {"name": "agora_inventory_beer_game_v0", "render_modes": ["ansi"], "is_parallelizable": True}
+class InventoryParallelEnv(MultiAgentTextEnv):
+    metadata = {**MultiAgentTextEnv.metadata, "name": "agora_inventory_beer_game_v0"}
 
     def __init__(self, config: str | SupplyChainConfig = "beer-game", shared_reward: bool = False,
                  render_mode: str | None = None, **overrides):
-        if render_mode not in (None, "ansi"):
-            raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
-        self.render_mode = render_mode
         self.config = get_config(config, **overrides)
         self.shared_reward = shared_reward
         self.chain = SupplyChain(self.config, batch=1)
-        cfg = self.config
-        self.node_of = {cfg.nodes[i].name: i for i in cfg.ordering_nodes}
-        self.possible_agents = list(self.node_of)
-        self.agents: list[str] = []
-        self._obs_space = {a: text_space(MAX_OBS_CHARS) for a in self.possible_agents}
-        self._act_space = {a: text_space(MAX_ACTION_CHARS) for a in self.possible_agents}
+        self.node_of = {self.config.nodes[i].name: i for i in self.config.ordering_nodes}
+        super().__init__(list(self.node_of), render_mode=render_mode)
         self._history: list[PeriodOutcome] = []
         self._return = 0.0
-        self._won = False
-        self._observations: dict[str, str] = {}
-        self.np_random: np.random.Generator | None = None
 
-    def observation_space(self, agent):
-        return self._obs_space[agent]
-
-    def action_space(self, agent):
-        return self._act_space[agent]
-
-    # --- PettingZoo API -------------------------------------------------------------------
-    def reset(self, seed: int | None = None, options: dict | None = None):
-        if seed is not None or self.np_random is None:
-            self.np_random = np.random.default_rng(seed)
+    def _reset(self, options: dict) -> dict[str, str]:
         self.chain.reset(sample_demand(self.config, self.np_random, 1))
-        self.agents = list(self.possible_agents)
-        self._history, self._return, self._won = [], 0.0, False
-        self._observations = {a: self._describe(a, note="") for a in self.agents}
-        return dict(self._observations), {a: self._info(a) for a in self.agents}
+        self._history, self._return = [], 0.0
+        return {a: self._describe(a, note="") for a in self.agents}
 
-    def step(self, actions: dict):
-        if not isinstance(actions, dict):
-            raise TypeError(f"actions must be a dict agent -> str, got {type(actions).__name__}")
-        unknown = set(actions) - set(self.possible_agents)
-        if unknown:
-            raise ValueError(f"unknown agents {sorted(unknown)}; agents are {self.possible_agents}")
-        if not self.agents:
-            return {}, {}, {}, {}, {}
+    def _step(self, actions: dict[str, str], refused: dict[str, str]) -> MultiStepOutcome:
         cfg = self.config
         orders = np.zeros(cfg.n_edges, dtype=np.int64)
         notes, valid = {}, {}
         for agent in self.agents:
             links = cfg.in_edges(self.node_of[agent])
-            action = actions.get(agent)
-            if action is None:
-                quantities, note = None, "No action was given."
-            elif not isinstance(action, str):
-                raise TypeError(f"action for {agent} must be a str, got {type(action).__name__}")
+            if agent in refused:
+                quantities, note = None, refused[agent]
             else:
-                quantities, note = parse_orders(action, [int(self.chain.caps[k]) for k in links], self._labels(links))
+                quantities, note = parse_orders(actions[agent], [int(self.chain.caps[k]) for k in links],
+                                                self._labels(links))
             valid[agent] = quantities is not None
             notes[agent] = note if valid[agent] else note + " Nothing was ordered this period."
             if quantities is not None:
@@ -95,34 +66,25 @@ class InventoryParallelEnv(ParallelEnv):
         self._history.append(outcome)
         self._return += float(outcome.reward[0])
         over = self.chain.done
-        self._won = over and beats_expert(cfg, self.chain.demand_trace, self._return)
         discount = cfg.discount ** (self.chain.t - 1)
         team = float(outcome.reward[0])
         rewards = {a: team if self.shared_reward else discount * float(outcome.profit[0, self.node_of[a]])
                    for a in self.agents}
-        self._observations = {a: self._describe(a, notes[a]) for a in self.agents}
-        infos = {a: {**self._info(a), "action_valid": valid[a]} for a in self.agents}
-        terminations = {a: over and cfg.finite_horizon for a in self.agents}
-        truncations = {a: over and not cfg.finite_horizon for a in self.agents}
-        observations = dict(self._observations)
-        if over:
-            self.agents = []
-        return observations, rewards, terminations, truncations, infos
-
-    def render(self) -> str | None:
-        if self.render_mode != "ansi":
-            return None
-        return "\n\n".join(f"[{a}]\n{obs}" for a, obs in self._observations.items())
-
-    def close(self) -> None:
-        pass
+        return MultiStepOutcome(
+            observations={a: self._describe(a, notes[a]) for a in self.agents},
+            rewards=rewards,
+            action_valid=valid,
+            terminated=over and cfg.finite_horizon,
+            truncated=over and not cfg.finite_horizon,
+            won=over and beats_expert(cfg, self.chain.demand_trace, self._return),
+        )
 
     # --- expert and suggestions ---------------------------------------------------------------
     def expert_actions(self) -> dict[str, str]:
         orders = expert_policy(self.config)(self.chain)[0]
         return {a: format_order(orders[self.config.in_edges(self.node_of[a])]) for a in self.agents}
 
-    def _suggestions(self, agent: str) -> list[str]:
+    def admissible_actions(self, agent: str) -> list[str]:
         node = self.node_of[agent]
         links = self.config.in_edges(node)
         if self._history:
@@ -138,14 +100,7 @@ class InventoryParallelEnv(ParallelEnv):
     def _labels(self, links: list[int]) -> list[str]:
         return [f"from {self.config.nodes[self.config.edges[k].supplier].name}" for k in links]
 
-    def _info(self, agent: str) -> dict:
-        return {
-            "task": self._task(agent),
-            "admissible_actions": self._suggestions(agent) if not self.chain.done else [],
-            "won": self._won,
-        }
-
-    def _task(self, agent: str) -> str:
+    def task_for(self, agent: str) -> str:
         cfg = self.config
         node = self.node_of[agent]
         suppliers = ", ".join(cfg.nodes[cfg.edges[k].supplier].name for k in cfg.in_edges(node))
@@ -177,7 +132,7 @@ class InventoryParallelEnv(ParallelEnv):
             links = cfg.in_edges(node)
             caps = ", ".join(f"{label} (max {int(chain.caps[k])})" for label, k in zip(self._labels(links), links))
             lines.append(f"Order with 'order N', one number per supplier: {caps}.")
-        return to_printable("\n".join(lines))
+        return "\n".join(lines)
 
     def _last_period(self, node: int) -> str:
         cfg, last = self.config, self._history[-1]
