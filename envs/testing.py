@@ -100,6 +100,18 @@ def _call(where: str, step: Callable[..., Any], *args: Any) -> Any:
         raise _Broken(f"{where} raised {type(err).__name__}: {err}") from None
 
 
+def _expect_raises(errors: tuple[type[Exception], ...], where: str, step: Callable[..., Any], *args: Any) -> None:
+    """``step(*args)`` must raise one of ``errors`` (a programmer error, such as a wrong type)."""
+    try:
+        step(*args)
+    except errors:
+        return
+    except Exception as err:
+        expected = " or ".join(e.__name__ for e in errors)
+        raise _Broken(f"{where} raised {type(err).__name__}, not {expected}: {err}") from None
+    raise _Broken(f"{where} did not raise")
+
+
 def _shown(value: Any, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
@@ -116,8 +128,8 @@ def fuzz_actions(seed: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def _opened(env: Any) -> Iterator[tuple[Any, envs.EnvSpec | None]]:
-    """(the unwrapped env, its spec or None) for an id, a constructor or an instance."""
+def _opened(env: Any, kind: type | None = None) -> Iterator[tuple[Any, envs.EnvSpec | None]]:
+    """(the unwrapped env, its spec or None) for an id, a constructor or an instance of ``kind``."""
     if isinstance(env, str):
         spec = envs.spec(env)
         built, owned = envs.make(spec.id), True
@@ -135,6 +147,9 @@ def _opened(env: Any) -> Iterator[tuple[Any, envs.EnvSpec | None]]:
     else:
         raise TypeError(f"check an env id (str), an env class or constructor, or an env instance; got {_shown(env)}")
     try:
+        if kind is not None and not isinstance(built.unwrapped, kind):
+            raise TypeError(f"this check is for a {kind.__module__.split('.')[0]} {kind.__name__}, got "
+                            f"{type(built.unwrapped).__name__}; check_env picks the right check")
         yield built.unwrapped, spec
     finally:
         if owned:
@@ -165,19 +180,19 @@ def check_env(env: Any, **options: Any) -> None:
 
 def check_text_env(env: Any, **options: Any) -> None:
     """The single-agent text contract (see :class:`envs.core.TextEnv`)."""
-    with _opened(env) as (opened, spec):
+    with _opened(env, gym.Env) as (opened, spec):
         _check_text(opened, spec, **options)
 
 
 def check_numeric_env(env: Any, **options: Any) -> None:
     """The single-agent numeric contract: Gymnasium's, plus robust, deterministic steps and an expert."""
-    with _opened(env) as (opened, spec):
+    with _opened(env, gym.Env) as (opened, spec):
         _check_numeric(opened, spec, **options)
 
 
 def check_multi_agent_env(env: Any, **options: Any) -> None:
     """The multi-agent text contract (see :class:`envs.core.MultiAgentTextEnv`)."""
-    with _opened(env) as (opened, spec):
+    with _opened(env, ParallelEnv) as (opened, spec):
         _check_multi_agent(opened, spec, **options)
 
 
@@ -236,8 +251,8 @@ def _warnings_are_errors() -> Iterator[None]:
 # --- single-agent text -------------------------------------------------------------------
 
 
-def _text_obs(env: gym.Env, obs: Any, where: str) -> None:
-    if not (isinstance(obs, str) and obs and env.observation_space.contains(obs)):
+def _text_obs(space: spaces.Space, obs: Any, where: str) -> None:
+    if not (isinstance(obs, str) and obs and space.contains(obs)):
         raise EnvContractError(OBSERVATIONS, f"{where} returned the observation {_shown(obs)}")
 
 
@@ -257,14 +272,14 @@ def _text_info(info: Any, where: str, stepped: bool) -> None:
 def _text_episode(env: gym.Env, seed: int, choose: Callable[[dict], str], max_steps: int) -> tuple[list, dict, bool]:
     """(transcript, last info, whether it ended) of one episode; every observation and info checked."""
     obs, info = env.reset(seed=seed)
-    _text_obs(env, obs, f"reset(seed={seed})")
+    _text_obs(env.observation_space, obs, f"reset(seed={seed})")
     _text_info(info, f"reset(seed={seed})", stepped=False)
     rows = [(obs, info["task"], tuple(info["admissible_actions"]))]
     for _ in range(max_steps):
         action = choose(info)
         obs, reward, terminated, truncated, info = env.step(action)
         where = f"step({_shown(action)}) after reset(seed={seed})"
-        _text_obs(env, obs, where)
+        _text_obs(env.observation_space, obs, where)
         _text_info(info, where, stepped=True)
         rows.append((action, obs, reward, terminated, truncated, tuple(info["admissible_actions"]),
                      info["won"], info["action_valid"]))
@@ -314,7 +329,7 @@ def _check_text(env: gym.Env, spec: envs.EnvSpec | None, *, goal_based: bool | N
         where = f"step({_shown(action, 40)})"
         with _rule(BAD_INPUT_NEVER_RAISES):
             obs, _, terminated, truncated, info = _call(where, env.step, action)
-        _text_obs(env, obs, where)
+        _text_obs(env.observation_space, obs, where)
         with _rule(BAD_INPUT_EXPLAINED):
             _expect(info.get("action_valid") is False, f"{where} gave action_valid={info.get('action_valid')!r}")
         if terminated or truncated:
@@ -323,13 +338,7 @@ def _check_text(env: gym.Env, spec: envs.EnvSpec | None, *, goal_based: bool | N
     env.reset(seed=seeds[0])
     for wrong in WRONG_TYPES:
         with _rule(WRONG_TYPE_TEXT):
-            try:
-                env.step(wrong)
-            except TypeError:
-                continue
-            except Exception as err:
-                raise _Broken(f"step({wrong!r}) raised {type(err).__name__}, not TypeError: {err}") from None
-            raise _Broken(f"step({wrong!r}) did not raise")
+            _expect_raises((TypeError,), f"step({wrong!r})", env.step, wrong)
 
     with _rule(GYMNASIUM_CHECKER), _warnings_are_errors():
         gymnasium_check_env(env, skip_render_check=True)
@@ -338,23 +347,23 @@ def _check_text(env: gym.Env, spec: envs.EnvSpec | None, *, goal_based: bool | N
 # --- single-agent numeric ----------------------------------------------------------------
 
 
-def _numeric_step(env: gym.Env, action: Any, where: str) -> tuple:
-    obs, reward, terminated, truncated, info = env.step(action)
+def _numeric_view(env: gym.Env, obs: Any, info: Any, where: str) -> None:
     if not env.observation_space.contains(obs):
         raise EnvContractError(NUMERIC_OBSERVATIONS, f"{where} returned the observation {_shown(obs)}")
     with _rule(NUMERIC_INFO_KEYS):
         _expect(isinstance(info.get("task"), str) and isinstance(info.get("won"), bool),
                 f"{where}: info is {_shown(info, 120)}")
+
+
+def _numeric_step(env: gym.Env, action: Any, where: str) -> tuple:
+    obs, reward, terminated, truncated, info = env.step(action)
+    _numeric_view(env, obs, info, where)
     return obs, reward, terminated, truncated, info
 
 
 def _numeric_episode(env: gym.Env, seed: int, choose: Callable[[], Any], max_steps: int) -> tuple[list, dict, bool]:
     obs, info = env.reset(seed=seed)
-    if not env.observation_space.contains(obs):
-        raise EnvContractError(NUMERIC_OBSERVATIONS, f"reset(seed={seed}) returned the observation {_shown(obs)}")
-    with _rule(NUMERIC_INFO_KEYS):
-        _expect(isinstance(info.get("task"), str) and isinstance(info.get("won"), bool),
-                f"reset(seed={seed}): info is {_shown(info, 120)}")
+    _numeric_view(env, obs, info, f"reset(seed={seed})")
     rows = [obs.tolist()]
     for _ in range(max_steps):
         action = choose()
@@ -398,12 +407,7 @@ def _check_numeric(env: gym.Env, spec: envs.EnvSpec | None, *, goal_based: bool 
 
     env.reset(seed=seeds[0])
     with _rule(WRONG_TYPE_NUMERIC):
-        try:
-            env.step("order 3")
-        except (TypeError, ValueError):
-            pass
-        else:
-            raise _Broken("step('order 3') did not raise")
+        _expect_raises((TypeError, ValueError), "step('order 3')", env.step, "order 3")
 
     with _rule(GYMNASIUM_CHECKER), _warnings_are_errors():
         gymnasium_check_env(env, skip_render_check=True)
@@ -412,27 +416,24 @@ def _check_numeric(env: gym.Env, spec: envs.EnvSpec | None, *, goal_based: bool 
 # --- multi-agent -------------------------------------------------------------------------
 
 
-def _agent_views(env: ParallelEnv, observations: Any, infos: Any, where: str, stepped: bool) -> None:
-    """Every live agent has a text observation and the info keys."""
-    for agent in env.agents if not stepped else infos:
-        _text_obs_of(env, agent, observations, where)
-        _text_info(infos.get(agent) if isinstance(infos, dict) else infos, f"{where}, agent {agent!r}", stepped)
-
-
-def _text_obs_of(env: ParallelEnv, agent: str, observations: Any, where: str) -> None:
-    obs = observations.get(agent) if isinstance(observations, dict) else observations
-    if not (isinstance(obs, str) and obs and env.observation_space(agent).contains(obs)):
-        raise EnvContractError(OBSERVATIONS, f"{where} returned for agent {agent!r} the observation {_shown(obs)}")
+def _agent_views(env: ParallelEnv, agents: list[str], observations: Any, infos: Any, where: str, stepped: bool) -> None:
+    """Each of ``agents`` (those live before the call) has a text observation and the info keys."""
+    if not (isinstance(observations, dict) and isinstance(infos, dict)):
+        raise EnvContractError(OBSERVATIONS, f"{where} returned {type(observations).__name__} observations and "
+                                             f"{type(infos).__name__} infos, not dicts keyed by agent")
+    for agent in agents:
+        _text_obs(env.observation_space(agent), observations.get(agent), f"{where} for agent {agent!r}")
+        _text_info(infos.get(agent), f"{where}, agent {agent!r}", stepped)
 
 
 def _multi_episode(env: ParallelEnv, seed: int, choose: Callable[[dict], dict], max_steps: int) -> tuple[list, dict, bool]:
     observations, infos = env.reset(seed=seed)
-    _agent_views(env, observations, infos, f"reset(seed={seed})", stepped=False)
+    _agent_views(env, env.agents, observations, infos, f"reset(seed={seed})", stepped=False)
     rows = [sorted(observations.items())]
     for _ in range(max_steps):
-        actions = choose(infos)
+        actions, live = choose(infos), list(env.agents)
         observations, rewards, terms, truncs, infos = env.step(actions)
-        _agent_views(env, observations, infos, f"step({_shown(actions)}) after reset(seed={seed})", stepped=True)
+        _agent_views(env, live, observations, infos, f"step({_shown(actions)}) after reset(seed={seed})", stepped=True)
         won = [info["won"] for info in infos.values()]
         rows.append((sorted(actions.items()), sorted(observations.items()), sorted(rewards.items()),
                      sorted(terms.items()), sorted(truncs.items()), won,
@@ -480,25 +481,21 @@ def _check_multi_agent(env: ParallelEnv, spec: envs.EnvSpec | None, *, goal_base
     for action in [*fuzz_actions(1), None]:  # None: the agent is left out of the actions dict
         if not env.agents:
             env.reset(seed=seeds[0])
-        actions = {a: action for a in env.agents} if action is not None else {}
+        live = list(env.agents)
+        actions = dict.fromkeys(live, action) if action is not None else {}
         where = f"step({{agent: {_shown(action, 40)} for every agent}})" if action is not None else "step({})"
         with _rule(BAD_INPUT_NEVER_RAISES):
             observations, _, _, _, infos = _call(where, env.step, actions)
-        _agent_views(env, observations, infos, where, stepped=True)
+        _agent_views(env, live, observations, infos, where, stepped=True)
         with _rule(BAD_INPUT_EXPLAINED):
             _expect(all(info["action_valid"] is False for info in infos.values()),
                     f"{where} gave action_valid {[info['action_valid'] for info in infos.values()]}")
 
     env.reset(seed=seeds[0])
-    for wrong in (w for w in WRONG_TYPES if w is not None):
+    for wrong in (w for w in WRONG_TYPES if w is not None):  # None means "no action" here
         with _rule(WRONG_TYPE_TEXT):
-            try:
-                env.step({env.agents[0]: wrong})
-            except TypeError:
-                continue
-            except Exception as err:
-                raise _Broken(f"step({{{env.agents[0]!r}: {wrong!r}}}) raised {type(err).__name__}, not TypeError: {err}") from None
-            raise _Broken(f"step({{{env.agents[0]!r}: {wrong!r}}}) did not raise")
+            actions = {env.agents[0]: wrong}
+            _expect_raises((TypeError,), f"step({actions!r})", env.step, actions)
 
     with _rule(PETTINGZOO_CHECKER), _warnings_are_errors():
         parallel_api_test(env, num_cycles=200)

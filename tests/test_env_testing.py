@@ -118,6 +118,13 @@ def test_a_missing_engine_is_an_import_error_and_other_build_failures_name_the_r
         check_env(42)
 
 
+def test_a_check_for_another_kind_of_env_says_which_to_use():
+    with pytest.raises(TypeError, match="pettingzoo ParallelEnv, got CountdownEnv; check_env picks"):
+        check_multi_agent_env(CountdownEnv)
+    with pytest.raises(TypeError, match="gymnasium Env, got EchoGame"):
+        check_text_env(broken.EchoGame)
+
+
 def test_envs_testing_does_not_import_torch():
     code = "import sys, envs.testing; assert 'torch' not in sys.modules, 'torch was imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
