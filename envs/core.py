@@ -177,8 +177,8 @@ class MultiAgentTextEnv(ParallelEnv):
     - Bad input never raises: a missing, unparsable or over-long action (more than
       ``MAX_ACTION_CHARS``, refused unread) gets an explanatory observation and
       ``action_valid=False`` for that agent, and the game goes on. Only programmer errors
-      raise: ``actions`` not a dict or naming an unknown agent (``ValueError``), an action
-      that is neither a ``str`` nor ``None`` (``TypeError``).
+      raise: ``actions`` not a dict, or an action neither a ``str`` nor ``None``
+      (``TypeError``); an actions dict naming an unknown agent (``ValueError``).
     - Stepping a finished game returns empty dicts. Same seed and actions, same transcript.
 
     Subclasses pass ``possible_agents`` to ``__init__`` and implement ``_reset``, ``_step``,
