@@ -39,6 +39,7 @@ MAX_STEPS = 400  # no registered env runs longer than this under its expert
 FREE_FORM_ACTIONS = ("look", "order 3", "wait")  # tried by the random episode where none are listed
 WRONG_TYPES = (42, None, b"look", ["look"])
 
+# The rules, by the name an EnvContractError gives.
 BUILDS = "the env builds"
 OBSERVATIONS = "observations are non-empty str in the observation space"
 INFO_KEYS = "info holds task, admissible_actions, won and, after a step, action_valid"
@@ -48,6 +49,7 @@ BAD_INPUT_NEVER_RAISES = "bad input never raises"
 BAD_INPUT_EXPLAINED = "bad input is explained with action_valid=False"
 OUT_OF_RANGE_ACTIONS = "out-of-range actions (NaN, inf, huge) never crash and give a finite reward"
 WRONG_TYPE_TEXT = "a non-str action raises TypeError"
+# The contract says TypeError; ValueError is still accepted because today's numeric inventory envs raise it.
 WRONG_TYPE_NUMERIC = "a str action raises TypeError or ValueError"
 DETERMINISM = "same seed and actions give the same transcript"
 SEEDS_VARY = "different seeds give different episodes"
