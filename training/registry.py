@@ -83,7 +83,7 @@ class Registry:
 
     def register(self, spec: Spec) -> Spec:
         if not isinstance(spec, self.spec_type):
-            raise TypeError(f"expected a {self.spec_type.__name__}, got {type(spec).__name__}")
+            raise TypeError(f"expected {self.spec_type.__name__}, got {type(spec).__name__}")
         if spec.name in self._specs:
             raise ValueError(f"{self.kind} {spec.name!r} is already registered")
         self._specs[spec.name] = spec
@@ -98,7 +98,7 @@ class Registry:
             try:
                 spec = ep.load()
                 if not isinstance(spec, self.spec_type):
-                    raise TypeError(f"it names a {type(spec).__name__}, not a {self.spec_type.__name__}")
+                    raise TypeError(f"it names {type(spec).__name__!r}, expected {self.spec_type.__name__}")
                 if spec.name != ep.name:
                     raise ValueError(f"the entry point is named {ep.name!r} but its {self.kind} {spec.name!r}")
                 self.register(spec)
