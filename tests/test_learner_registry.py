@@ -103,6 +103,7 @@ def test_plugins_register_and_broken_ones_warn_by_name(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match=r"estimator 'missing' comes from a plugin that failed to load \(fake_learners_gone:SPEC: No module"):
         registry.get("missing")
     assert registry.names() == ["ones"]  # loaded once: no second round of warnings
+    assert (ESTIMATORS.entry_point_group, LOSSES.entry_point_group) == ("agora.estimators", "agora.losses")
 
 
 # --- which settings each part reads ------------------------------------------------------------

@@ -73,6 +73,8 @@ class LossSpec(Spec):
 
 
 class Registry:
+    """Parts of one kind by name: the built-ins that registered themselves plus the group's entry points."""
+
     def __init__(self, kind: str, entry_point_group: str, spec_type: type[Spec]):
         self.kind = kind  # "estimator" or "loss", for messages
         self.entry_point_group = entry_point_group

@@ -92,7 +92,7 @@ class Trainer:
             self.optimizer, lambda k: lr_factor(k, total, o.warmup_updates, o.schedule)
         )
         self.reference = copy.deepcopy(agent) if config.algorithm.kl_coef > 0 else None
-        self.policy_loss = LOSSES.get(config.algorithm.loss)
+        self.loss_spec = LOSSES.get(config.algorithm.loss)
         e = config.algorithm.epo
         self.epo = (
             EPORegularizer(total, e.entropy_coef, e.decay, e.kappa_low, e.kappa_high, e.smooth_weight) if e.enabled else None
@@ -181,7 +181,7 @@ class Trainer:
         mask = old.mask[idx, :width]
         batch = LossBatch(scores.logprobs, old.logprobs[idx, :width], adv[idx], mask, scores.entropy,
                           ref.logprobs[idx, :width] if ref is not None else None)
-        terms = self.policy_loss.call(self.config, batch)
+        terms = self.loss_spec.call(self.config, batch)
         loss = terms.loss
         if self.epo is not None:
             loss = self.epo.loss(loss, scores.entropy, mask, traj_ids[idx]).total
