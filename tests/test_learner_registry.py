@@ -120,31 +120,33 @@ def test_declared_settings_exist_in_the_config():
                     node = getattr(node, part)
 
 
-@pytest.mark.parametrize("estimator, key", [
-    ("grpo", "algorithm.gamma"), ("grpo", "algorithm.invalid_penalty"), ("grpo", "algorithm.omega"),
-    ("hgpo", "algorithm.group_stats"), ("hgpo", "algorithm.omega"), ("drmas", "algorithm.group_stats"),
-    ("drmas", "algorithm.gamma"), ("gigpo", "algorithm.hgpo_alpha"), ("gigpo", "algorithm.hgpo_base_group"),
+@pytest.mark.parametrize("estimator, key, readers", [
+    ("grpo", "algorithm.gamma", ["gigpo", "hgpo"]), ("grpo", "algorithm.invalid_penalty", ["drmas", "gigpo", "hgpo"]),
+    ("grpo", "algorithm.omega", ["gigpo"]), ("hgpo", "algorithm.group_stats", ["gigpo", "grpo"]),
+    ("hgpo", "algorithm.omega", ["gigpo"]), ("drmas", "algorithm.group_stats", ["gigpo", "grpo"]),
+    ("drmas", "algorithm.gamma", ["gigpo", "hgpo"]), ("gigpo", "algorithm.hgpo_alpha", ["hgpo"]),
+    ("gigpo", "algorithm.hgpo_base_group", ["hgpo"]),
 ])
-def test_a_setting_another_estimator_reads_does_not_apply(estimator, key):
-    [problem] = ESTIMATORS.inapplicable(estimator, [key])
-    assert problem.startswith(f"{key} does not apply to estimator '{estimator}' (it is read by ")
+def test_a_setting_another_estimator_reads_does_not_apply(estimator, key, readers):
+    assert ESTIMATORS.unused_settings(estimator)[key] == readers
 
 
-def test_settings_that_apply_or_belong_to_no_estimator_pass():
-    keys = ["algorithm.gamma", "algorithm.omega", "algorithm.norm_mode", "algorithm.group_stats",
-            "algorithm.invalid_penalty", "algorithm.clip", "algorithm.epo.enabled", "rollout.memory_k", "train.seed"]
-    assert ESTIMATORS.inapplicable("gigpo", keys) == []
-    assert ESTIMATORS.inapplicable("hgpo", ["algorithm.hgpo_alpha", "algorithm.hgpo_base_group", "rollout.memory_k"]) == []
-    assert LOSSES.inapplicable("ppo_clip", keys + ["algorithm.kl_coef", "algorithm.dual_clip"]) == []
-    message = ESTIMATORS.inapplicable("grpo", ["algorithm.gamma"])[0]
-    assert message == ("algorithm.gamma does not apply to estimator 'grpo' (it is read by gigpo, hgpo;"
-                       " grpo reads algorithm.group_stats, algorithm.norm_mode)")
+def test_settings_each_estimator_reads_are_not_unused():
+    assert list(ESTIMATORS.unused_settings("gigpo")) == ["algorithm.hgpo_alpha", "algorithm.hgpo_base_group"]
+    assert list(ESTIMATORS.unused_settings("hgpo")) == ["algorithm.group_stats", "algorithm.omega"]
+    assert list(ESTIMATORS.unused_settings("grpo")) == [
+        "algorithm.gamma", "algorithm.hgpo_alpha", "algorithm.hgpo_base_group", "algorithm.invalid_penalty", "algorithm.omega"]
+    # rollout.memory_k (read by hgpo only) serves the prompt of every run: never unused
+    assert "rollout.memory_k" not in ESTIMATORS.unused_settings("grpo")
+    assert LOSSES.unused_settings("ppo_clip") == {}
 
 
 def test_a_loss_setting_does_not_apply_to_a_loss_that_does_not_read_it(monkeypatch):
     monkeypatch.setitem(LOSSES._specs, "plain_pg", LossSpec("plain_pg", reinforce_loss))
-    [problem] = LOSSES.inapplicable("plain_pg", ["algorithm.clip", "algorithm.gamma"])
-    assert problem == "algorithm.clip does not apply to loss 'plain_pg' (it is read by ppo_clip; plain_pg reads no settings)"
+    unused = LOSSES.unused_settings("plain_pg")
+    assert list(unused) == ["algorithm.clip", "algorithm.clip_high", "algorithm.dual_clip", "algorithm.entropy_coef",
+                            "algorithm.kl_coef", "algorithm.kl_type", "algorithm.loss_agg"]
+    assert set(map(tuple, unused.values())) == {("ppo_clip",)}
 
 
 # --- the trainer looks both up ------------------------------------------------------------------
@@ -177,7 +179,7 @@ RETURNS = ["algorithm.gamma=0.8", "algorithm.invalid_penalty=0.3"]
      lambda r: drmas_advantages(r, mode="mean_norm", invalid_penalty=0.3)),
 ])
 def test_compute_advantages_passes_each_estimator_its_settings(name, overrides, direct):
-    assert ESTIMATORS.inapplicable(name, [o.split("=")[0] for o in overrides]) == []
+    assert not set(ESTIMATORS.unused_settings(name)) & {o.split("=")[0] for o in overrides}
     got = compute_advantages(RECORDS, config(f"algorithm.estimator={name}", *overrides))
     np.testing.assert_array_equal(got, direct(RECORDS))
     assert not np.array_equal(got, compute_advantages(RECORDS, config(f"algorithm.estimator={name}")))

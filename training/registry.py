@@ -3,7 +3,7 @@
 A part is a function plus the config settings it reads: ``settings`` maps a dotted key of
 the training config (``"algorithm.gamma"``, ``"rollout.memory_k"``) to the function's keyword,
 so ``spec.call(config, *args)`` passes exactly those values and the config layer can tell
-which ``algorithm.*`` settings do not apply to the chosen part (:meth:`Registry.inapplicable`).
+which ``algorithm.*`` settings do not apply to the chosen part (:meth:`Registry.unused_settings`).
 
 The built-ins register themselves where they are defined (``training.advantages``,
 ``training.losses``); this module imports neither. Third-party packages add parts through
@@ -123,17 +123,13 @@ class Registry:
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ValueError(f"unknown {self.kind} {name!r}{hint}; registered: {', '.join(self.names())}")
 
-    def inapplicable(self, name: str, keys: Iterable[str]) -> list[str]:
-        """One message per key in ``keys`` (dotted config keys a user set) that another registered
-        part reads but ``name`` does not; only ``algorithm.*`` keys are checked."""
+    def unused_settings(self, name: str) -> dict[str, list[str]]:
+        """The ``algorithm.*`` settings another registered part reads but ``name`` does not, each
+        with the names of the parts that read it: set for ``name``, they would be ignored."""
         chosen = self.get(name)
-        problems = []
-        for key in sorted(set(keys)):
-            if not key.startswith(CHECKED_SECTION) or key in chosen.uses:
-                continue
-            readers = sorted(s.name for s in self._specs.values() if key in s.uses)
-            if readers:
-                reads = ", ".join(sorted(chosen.uses)) or "no settings"
-                problems.append(f"{key} does not apply to {self.kind} {name!r} (it is read by {', '.join(readers)};"
-                                f" {name} reads {reads})")
-        return problems
+        readers: dict[str, list[str]] = {}
+        for spec in sorted(self._specs.values(), key=lambda s: s.name):
+            for key in spec.uses - chosen.uses:
+                if key.startswith(CHECKED_SECTION):
+                    readers.setdefault(key, []).append(spec.name)
+        return dict(sorted(readers.items()))
