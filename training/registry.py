@@ -20,7 +20,7 @@ import inspect
 import warnings
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 CHECKED_SECTION = "algorithm."  # other sections (rollout.memory_k) serve the whole run, whoever reads them
 
