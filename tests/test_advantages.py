@@ -122,15 +122,16 @@ def test_columns_and_records_give_the_same_advantages():
     rows = grpo_batch()
     names = ("episode_id", "group_id", "agent_id", "turn", "obs", "reward", "action_valid")
     columns = {name: [getattr(r, name) for r in rows] for name in names}
-    for name, estimator in ESTIMATORS.items():
+    for name in ("grpo", "gigpo", "hgpo", "drmas"):
+        estimator = ESTIMATORS.get(name).fn
         kwargs = {"memory_window": 2} if name == "hgpo" else {}
         np.testing.assert_array_equal(estimator(rows, **kwargs), estimator(columns, **kwargs))
 
 
 def test_empty_batch_gives_empty_advantages():
-    for name, estimator in ESTIMATORS.items():
+    for name in ("grpo", "gigpo", "hgpo", "drmas"):
         kwargs = {"memory_window": 1} if name == "hgpo" else {}
-        assert estimator([], **kwargs).shape == (0,)
+        assert ESTIMATORS.get(name).fn([], **kwargs).shape == (0,)
 
 
 @pytest.mark.parametrize(

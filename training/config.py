@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "household_tiny.yaml"
@@ -69,7 +69,8 @@ class EPOConfig(Section):
 
 
 class AlgorithmConfig(Section):
-    estimator: Literal["grpo", "gigpo", "hgpo", "drmas"] = "gigpo"
+    estimator: str = "gigpo"  # a registered advantage estimator: grpo, gigpo, hgpo, drmas or a plugin's
+    loss: str = "ppo_clip"  # a registered policy loss: ppo_clip or a plugin's
     gamma: float = Field(0.95, ge=0, le=1)
     invalid_penalty: float = Field(0.1, ge=0)
     norm_mode: Literal["mean_std_norm", "mean_norm"] = "mean_std_norm"
@@ -95,6 +96,20 @@ class AlgorithmConfig(Section):
     # PPO's "old" log-probs: re-scored by the trainer before the update (true), or the sampler's
     # own (false; saves a forward pass where the sampler is exact, as the tiny policy is).
     recompute_old_logprobs: bool = True
+
+    @field_validator("estimator")
+    @classmethod
+    def _registered_estimator(cls, name: str) -> str:
+        from training.advantages import ESTIMATORS
+
+        return ESTIMATORS.get(name).name
+
+    @field_validator("loss")
+    @classmethod
+    def _registered_loss(cls, name: str) -> str:
+        from training.losses import LOSSES
+
+        return LOSSES.get(name).name
 
 
 class OptimConfig(Section):

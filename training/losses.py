@@ -2,13 +2,19 @@
 
 All tensors are ``[rows, tokens]`` over response tokens, with ``mask`` 1 on real response
 tokens and 0 on padding. Advantages may be per row ``[rows]`` or per token ``[rows, tokens]``.
+
+``LOSSES`` is the registry ``algorithm.loss`` picks from: a registered loss maps a
+:class:`LossBatch` to :class:`LossTerms`; other packages add theirs through the entry-point
+group ``agora.losses``. EPO's entropy terms (training.epo) apply on top of whichever is chosen.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
+
+from training.registry import LossSpec, Registry
 
 AGG_MODES = ("token-mean", "seq-mean-token-mean", "seq-mean-token-sum")
 KL_KINDS = ("k1", "k3", "low_var_kl")
@@ -138,3 +144,60 @@ def entropy_bonus(
 ) -> torch.Tensor:
     """The loss term -coef * aggregated entropy: minimising it raises entropy."""
     return -coef * aggregate(token_entropy, mask, agg_mode)
+
+
+# --- the registered policy losses ---------------------------------------------------------------
+
+
+@dataclass
+class LossBatch:
+    """What the trainer hands a registered loss for one micro-batch."""
+
+    logprobs: torch.Tensor  # [rows, tokens] of the policy being trained (carries the gradient)
+    old_logprobs: torch.Tensor  # of the policy that sampled the rows
+    advantages: torch.Tensor  # [rows]
+    mask: torch.Tensor
+    entropy: torch.Tensor  # per-token entropy of the policy being trained
+    ref_logprobs: torch.Tensor | None  # of the frozen reference; None unless algorithm.kl_coef > 0
+
+
+@dataclass
+class LossTerms:
+    loss: torch.Tensor  # what the optimizer minimises
+    policy_loss: torch.Tensor  # the surrogate term alone, for the logs
+    approx_kl: torch.Tensor  # mean (old - new) log-prob over the batch
+    clip_fraction: torch.Tensor = field(default_factory=lambda: torch.zeros(()))  # a loss that does not clip clips nothing
+    ref_kl: torch.Tensor = field(default_factory=lambda: torch.zeros(()))  # token-mean KL to the reference, 0 without one
+
+
+def ppo_clip_policy_loss(
+    batch: LossBatch,
+    clip: float = 0.2,
+    clip_high: float | None = None,
+    dual_clip: float | None = None,
+    agg_mode: str = "token-mean",
+    kl_coef: float = 0.0,
+    kl_type: str = "low_var_kl",
+    entropy_coef: float = 0.0,
+) -> LossTerms:
+    """PPO-clip, plus kl_coef x KL to the reference when there is one, minus entropy_coef x entropy."""
+    mask = batch.mask
+    pl = ppo_clip_loss(batch.logprobs, batch.old_logprobs, batch.advantages, mask, clip, clip_high, dual_clip, agg_mode)
+    loss = pl.loss
+    ref_kl = torch.zeros(())
+    if batch.ref_logprobs is not None:
+        ref_kl = aggregate(kl_divergence(batch.logprobs, batch.ref_logprobs, kl_type), mask).detach()
+        loss = loss + kl_loss(batch.logprobs, batch.ref_logprobs, mask, kl_coef, kl_type, agg_mode)
+    if entropy_coef:
+        loss = loss + entropy_bonus(batch.entropy, mask, entropy_coef, agg_mode)
+    return LossTerms(loss, pl.loss.detach(), pl.approx_kl, pl.clip_fraction, ref_kl)
+
+
+LOSSES = Registry("loss", "agora.losses", LossSpec)
+LOSSES.register(LossSpec(
+    "ppo_clip", ppo_clip_policy_loss,
+    {"algorithm.clip": "clip", "algorithm.clip_high": "clip_high", "algorithm.dual_clip": "dual_clip",
+     "algorithm.loss_agg": "agg_mode", "algorithm.kl_coef": "kl_coef", "algorithm.kl_type": "kl_type",
+     "algorithm.entropy_coef": "entropy_coef"},
+    doc="token-level PPO-clip (dual clip, clip-higher) with optional KL to a reference and an entropy bonus",
+))

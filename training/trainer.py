@@ -19,35 +19,18 @@ import torch
 from agents.agent import TokenScores, TrainableAgent
 from agents.policy import SamplingConfig
 from training import checkpoint as ckpt
-from training.advantages import drmas_advantages, gigpo_advantages, grpo_advantages, hgpo_advantages
+from training.advantages import ESTIMATORS
 from training.config import TrainConfig, dump_config
 from training.epo import EPORegularizer
 from training.evaluation import EvalSummary, episode_outcomes, evaluate, training_tasks
-from training.losses import aggregate, entropy_bonus, kl_divergence, kl_loss, ppo_clip_loss
+from training.losses import LOSSES, LossBatch, aggregate
 from training.metrics_log import MetricsLog
 from training.records import StepRecord
 from training.rollout import RolloutConfig, rollout
 
 
 def compute_advantages(records: list[StepRecord], config: TrainConfig) -> np.ndarray:
-    a = config.algorithm
-    if a.estimator == "grpo":
-        return grpo_advantages(records, mode=a.norm_mode, stats=a.group_stats)
-    if a.estimator == "gigpo":
-        return gigpo_advantages(
-            records, gamma=a.gamma, omega=a.omega, mode=a.norm_mode, stats=a.group_stats, invalid_penalty=a.invalid_penalty
-        )
-    if a.estimator == "hgpo":
-        return hgpo_advantages(
-            records,
-            memory_window=config.rollout.memory_k,
-            gamma=a.gamma,
-            alpha=a.hgpo_alpha,
-            mode=a.norm_mode,
-            base_group=a.hgpo_base_group,
-            invalid_penalty=a.invalid_penalty,
-        )
-    return drmas_advantages(records, mode=a.norm_mode, invalid_penalty=a.invalid_penalty)
+    return ESTIMATORS.get(config.algorithm.estimator).call(config, records)
 
 
 def sampler_scores(records: list[StepRecord]) -> TokenScores | None:
@@ -109,6 +92,7 @@ class Trainer:
             self.optimizer, lambda k: lr_factor(k, total, o.warmup_updates, o.schedule)
         )
         self.reference = copy.deepcopy(agent) if config.algorithm.kl_coef > 0 else None
+        self.loss_spec = LOSSES.get(config.algorithm.loss)
         e = config.algorithm.epo
         self.epo = (
             EPORegularizer(total, e.entropy_coef, e.decay, e.kappa_low, e.kappa_high, e.smooth_weight) if e.enabled else None
@@ -191,30 +175,23 @@ class Trainer:
             self.epo.end_update()
 
     def _loss(self, idx, prompts, responses, extras, adv, old, ref, traj_ids) -> dict:
-        a = self.config.algorithm
         idx = idx.tolist()
         scores = self.agent.token_scores([prompts[i] for i in idx], [responses[i] for i in idx], [extras[i] for i in idx])
         width = scores.logprobs.shape[1]
         mask = old.mask[idx, :width]
-        pl = ppo_clip_loss(
-            scores.logprobs, old.logprobs[idx, :width], adv[idx], mask, a.clip, a.clip_high, a.dual_clip, a.loss_agg
-        )
-        loss = pl.loss
-        ref_kl = torch.zeros(())
-        if ref is not None:
-            ref_kl = aggregate(kl_divergence(scores.logprobs, ref.logprobs[idx, :width], a.kl_type), mask)
-            loss = loss + kl_loss(scores.logprobs, ref.logprobs[idx, :width], mask, a.kl_coef, a.kl_type, a.loss_agg)
-        if a.entropy_coef:
-            loss = loss + entropy_bonus(scores.entropy, mask, a.entropy_coef, a.loss_agg)
+        batch = LossBatch(scores.logprobs, old.logprobs[idx, :width], adv[idx], mask, scores.entropy,
+                          ref.logprobs[idx, :width] if ref is not None else None)
+        terms = self.loss_spec.call(self.config, batch)
+        loss = terms.loss
         if self.epo is not None:
             loss = self.epo.loss(loss, scores.entropy, mask, traj_ids[idx]).total
         return {
             "loss": loss,
-            "policy_loss": pl.loss.detach(),
+            "policy_loss": terms.policy_loss.detach(),
             "entropy": aggregate(scores.entropy.detach(), mask),
-            "clip_fraction": pl.clip_fraction,
-            "approx_kl": pl.approx_kl,
-            "ref_kl": ref_kl.detach(),
+            "clip_fraction": terms.clip_fraction.detach(),
+            "approx_kl": terms.approx_kl.detach(),
+            "ref_kl": terms.ref_kl.detach(),
         }
 
     # --- the loop --------------------------------------------------------------------

@@ -13,6 +13,7 @@ observations, so k = 1 is GiGPO's anchor-state group and a weight is (k + 1) ** 
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -36,9 +37,10 @@ def hgpo_advantages(
     ``memory_window`` is K, the number of past turns the prompt shows (it must match the
     prompt builder). Each group with more than one member normalises its discounted returns
     with the mean and population std (``mean_std_norm``) or the mean only (``mean_norm``).
-    Per step, the items whose advantage is exactly 0 are dropped (a group of identical
-    returns says nothing), the rest are weighted by (k+1)^alpha normalised to sum 1 and
-    summed; a step with no item left gets 0.
+    Per step, the items whose advantage is 0 are dropped (a group of tied returns says
+    nothing; ``steps.normalise`` decides ties within a tolerance, not by float equality), the
+    rest are weighted by (k+1)^alpha normalised to sum 1 and summed; a step with no item left
+    gets 0.
 
     ``base_group=True`` adds the episode-level advantage as an item with k = 0 (weight 1),
     its statistics over step rows as in the reference code.
@@ -69,9 +71,10 @@ def hgpo_advantages(
 
     advantages = np.zeros(len(batch), dtype=np.float64)
     for i, row_items in enumerate(items):
-        kept = [(k, a) for k, a in row_items if a != 0.0]
+        # one item per k, taken in k order and summed exactly: the result ignores the row order
+        kept = sorted((k, a) for k, a in row_items if a != 0.0)
         if kept:
-            weights = np.asarray([(k + 1.0) ** alpha for k, _ in kept])
+            weights = [(k + 1.0) ** alpha for k, _ in kept]
             # the reference code divides by (sum + epsilon); we normalise to exactly 1 (< 1e-6 relative apart)
-            advantages[i] = float(np.dot(weights / weights.sum(), [a for _, a in kept]))
+            advantages[i] = math.fsum(w * a for w, (_, a) in zip(weights, kept)) / math.fsum(weights)
     return advantages

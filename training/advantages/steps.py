@@ -8,6 +8,7 @@ all valid). A trajectory is the rows sharing ``(episode_id, agent_id)``.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Hashable, Mapping, Sequence
@@ -16,6 +17,9 @@ import numpy as np
 
 MODES = ("mean_std_norm", "mean_norm")
 REQUIRED_COLUMNS = ("episode_id", "group_id", "turn", "obs", "reward")
+# Returns closer than this share of their group's largest magnitude count as tied: far below any
+# reward scale in use, far above the 1e-16 relative noise of adding the same rewards in another order.
+TIE_TOLERANCE = 1e-9
 
 
 @dataclass
@@ -109,17 +113,34 @@ def discounted_returns(rows: Any, gamma: float = 0.95, invalid_penalty: float = 
     return returns - invalid_penalty * (~batch.valid)
 
 
-def normalise(values: np.ndarray, mode: str, epsilon: float, ddof: int) -> np.ndarray:
-    """(x - mean) / (std + epsilon), or x - mean; ``ddof=1`` is the unbiased std."""
-    centred = values - values.mean()
+def normalise(values: np.ndarray, mode: str, epsilon: float, ddof: int, sample: np.ndarray | None = None) -> np.ndarray:
+    """(x - mean) / (std + epsilon), or x - mean, with the statistics taken over ``sample``
+    (default: ``values`` itself); ``ddof=1`` is the unbiased std.
+
+    The same group gives bitwise the same result in any row order: sums are exact
+    (``math.fsum``), not accumulated in row order. A centred value within ``TIE_TOLERANCE`` of
+    the group's largest magnitude is float noise (-1 + 0.95 against -0.05) and is exactly 0,
+    so a group of tied returns carries no signal however its members were summed.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    sample = values if sample is None else np.asarray(sample, dtype=np.float64)
+    mean = math.fsum(sample) / len(sample)
+    tie = TIE_TOLERANCE * float(np.abs(sample).max())
+    centred = _snap(values - mean, tie)
     if mode == "mean_norm":
         return centred
-    return centred / (values.std(ddof=ddof) + epsilon)
+    deviations = _snap(sample - mean, tie)
+    std = math.sqrt(math.fsum(deviations * deviations) / (len(sample) - ddof))
+    return centred / (std + epsilon)
+
+
+def _snap(centred: np.ndarray, tie: float) -> np.ndarray:
+    return np.where(np.abs(centred) <= tie, 0.0, centred)
 
 
 def episode_scores(batch: StepBatch) -> np.ndarray:
-    """Each trajectory's total (undiscounted) reward."""
-    return np.asarray([batch.rewards[members].sum() for members in batch.trajectories], dtype=np.float64)
+    """Each trajectory's total (undiscounted) reward, summed exactly (the same rewards in another order tie)."""
+    return np.asarray([math.fsum(batch.rewards[members]) for members in batch.trajectories], dtype=np.float64)
 
 
 def episode_advantages(batch: StepBatch, mode: str, stats: str, epsilon: float) -> np.ndarray:
@@ -145,6 +166,5 @@ def episode_advantages(batch: StepBatch, mode: str, stats: str, epsilon: float) 
         if len(sample) == 1:  # nothing to compare against: keep the raw score
             advantages[members] = scores[members]
             continue
-        centred = scores[members] - sample.mean()
-        advantages[members] = centred if mode == "mean_norm" else centred / (sample.std(ddof=1) + epsilon)
+        advantages[members] = normalise(scores[members], mode, epsilon, ddof=1, sample=sample)
     return advantages[batch.row_trajectory]
