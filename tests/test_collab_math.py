@@ -127,7 +127,8 @@ def test_candidates_list_the_right_answer_once_among_distinct_plausible_mistakes
 
 @pytest.mark.parametrize("text, value", [("answer: 42", 42), ("Answer = 1,200", 1200), ("the answer is -3.5", -3.5),
                                          (" 17. ", 17), ("<b>answer:7</b>", 7), ("seven", None), ("", None),
-                                         ("42 or 43", None)])
+                                         ("42 or 43", None), ("To answer this, 3 + 4 = 7. Answer: 7", 7),
+                                         ("answer: 5, no wait, answer: 8", 8)])
 def test_answers_parse_robustly(text, value):
     assert parse_answer(text) == value
 

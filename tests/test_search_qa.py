@@ -121,7 +121,8 @@ def test_invalid_actions_cost_only_the_acting_agent():
                                                      ("Search = who made it", "search", "who made it"),
                                                      ("answer:  The Lem Guild ", "answer", "The Lem Guild"),
                                                      ("answer:", "answer", None), ("search: x", "answer", None),
-                                                     ("mentor of X", "search", None)])
+                                                     ("mentor of X", "search", None),
+                                                     ("searching for X", "search", None)])
 def test_commands_parse_robustly(text, command, argument):
     assert parse_command(text, command) == argument
 

@@ -46,12 +46,13 @@ _VERDICT = re.compile(r"\s*(approve|accept|reject)\w*\s*[:,.\-]?\s*(.*)", re.IGN
 
 
 def parse_answer(text: str) -> float | None:
-    """The number in ``answer: N``, ``the answer is N`` or a bare ``N``; None if there is none."""
-    match = _ANSWER.search(text) or _BARE.fullmatch(text)
-    if not match:
+    """The number in ``answer: N`` (the last one, if a reply states several), ``the answer is N``
+    or a bare ``N``; None if there is none."""
+    found = _ANSWER.findall(text) or [m.group(1) for m in [_BARE.fullmatch(text)] if m]
+    if not found:
         return None
     try:
-        return float(match.group(1).replace(",", ""))
+        return float(found[-1].replace(",", ""))
     except ValueError:  # e.g. "1,,2" squeezed to a malformed number
         return None
 

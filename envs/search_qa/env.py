@@ -39,7 +39,7 @@ from envs.search_qa.search import TOP_K, DocumentSearch
 from envs.search_qa.world import SPLIT_SIZES, Fact, Question, World, check_hops, check_split, make_task, normalise_answer
 
 VERIFIER, SEARCHER, ANSWERER = "verifier", "searcher", "answerer"
-_COMMAND = re.compile(r"\s*(search|answer)\s*[:=]?\s*(.*?)\s*", re.IGNORECASE | re.DOTALL)
+_COMMAND = re.compile(r"\s*(search|answer)\b\s*[:=]?\s*(.*?)\s*", re.IGNORECASE | re.DOTALL)
 _VERDICT = re.compile(r"\s*(sufficient|insufficient|not sufficient)\b[\s.!]*(.*)", re.IGNORECASE | re.DOTALL)
 
 
