@@ -84,6 +84,8 @@ def test_bm25_ranks_the_document_that_shares_the_rare_words_first():
     assert search.search("which country is Ashvale in")[0] == 2
     assert set(search.search("Ashvale")) == {1, 2}
     assert search.search("the of is") == [] and search.search("zzz") == []
+    tied = DocumentSearch(["The mentor of Ana Rel is Bo Ka.", "The mentor of Bo Ka is Ana Rel.", "Ana Rel works."])
+    assert tied.search("mentor Ana Rel Bo Ka") == [0, 1, 2]  # equal scores: document order
 
 
 def test_the_verifier_loops_to_the_searcher_and_notes_are_shared():

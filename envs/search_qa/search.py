@@ -8,7 +8,8 @@ TOP_K = 3
 
 
 class DocumentSearch:
-    """Rank documents for a free-text query; only documents sharing a word with it are returned."""
+    """Rank documents for a free-text query; only documents sharing a word with it are returned.
+    Ties are broken by document order, so results do not depend on the sort numpy uses."""
 
     def __init__(self, documents: list[str], top_k: int = TOP_K):
         self.documents = list(documents)
@@ -21,5 +22,6 @@ class DocumentSearch:
         words = bm25s.tokenize([query], stopwords="en", return_ids=False, show_progress=False)
         if not words[0]:
             return []
-        ranked, scores = self.index.retrieve(words, k=self.top_k, show_progress=False)
-        return [int(i) for i, score in zip(ranked[0], scores[0]) if score > 0]
+        scores = self.index.get_scores(words[0])
+        ranked = sorted(range(len(scores)), key=lambda i: (-scores[i], i))  # ties: the earlier document first
+        return [i for i in ranked[: self.top_k] if scores[i] > 0]
