@@ -115,18 +115,16 @@ def pooled_second_moment(logs: list[UpdateLog], role: str) -> float:
     return float(np.mean(values))
 
 
-def test_per_role_logs(runs, capsys):
-    """The per-seed table (shown with -s): final accuracy, E[A^2] and mean gradient norm per role."""
-    with capsys.disabled():
-        print("\nestimator, seed: accuracy A/B | E[A^2] A/B (whole run) | mean gradient norm A/B")
-        for name, seeds in runs.items():
-            for seed, logs in zip(SEEDS, seeds):
-                acc = logs[-1].accuracy
-                norms = {r: np.mean([log.gradient_norm[r] for log in logs]) for r in ("A", "B")}
-                print(f"{name:>24}, {seed}: {acc['A']:.3f}/{acc['B']:.3f} | "
-                      f"{pooled_second_moment(logs, 'A'):.2f}/{pooled_second_moment(logs, 'B'):.2f} | "
-                      f"{norms['A']:.4f}/{norms['B']:.4f}")
-    assert all(len(logs) == TeamSetup().updates for seeds in runs.values() for logs in seeds)
+def print_per_role_table(runs) -> None:
+    """Final accuracy, E[A^2] and mean gradient norm per role and seed (shown with pytest -s)."""
+    print("\nestimator, seed: accuracy A/B | E[A^2] A/B (whole run) | mean gradient norm A/B")
+    for name, seeds in runs.items():
+        for seed, logs in zip(SEEDS, seeds):
+            acc = logs[-1].accuracy
+            norms = {r: np.mean([log.gradient_norm[r] for log in logs]) for r in ("A", "B")}
+            print(f"{name:>24}, {seed}: {acc['A']:.3f}/{acc['B']:.3f} | "
+                  f"{pooled_second_moment(logs, 'A'):.2f}/{pooled_second_moment(logs, 'B'):.2f} | "
+                  f"{norms['A']:.4f}/{norms['B']:.4f}")
 
 
 def test_agent_wise_normalisation_lets_the_rare_small_reward_role_learn_and_global_does_not(runs):
@@ -150,6 +148,8 @@ def test_second_moment_is_at_most_one_per_role_under_agent_wise_and_above_two_fo
 
 
 def test_the_rare_roles_gradient_norm_is_inflated_under_global_normalisation(runs):
+    print_per_role_table(runs)
+
     def mean_norm(name: str, role: str) -> float:
         return float(np.mean([log.gradient_norm[role] for logs in runs[name] for log in logs[len(logs) // 2:]]))
 
@@ -157,3 +157,21 @@ def test_the_rare_roles_gradient_norm_is_inflated_under_global_normalisation(run
     # A's gradient norm is about the same under both: the inflation is B's alone.
     ratio_a = mean_norm("global trajectory-level", "A") / mean_norm("agent-wise (Dr. MAS)", "A")
     assert 0.5 < ratio_a < 2.0
+
+
+def test_global_second_moment_of_a_role_follows_the_papers_decomposition():
+    """One group: B's mean A^2 under the global baseline is (var_B + (mu_B - mu)^2) / sigma^2."""
+    rewards = {"A": [1.0] * 6, "B": [0.2, 0.0]}  # A has learned; B is right once in two
+    rows = {"episode_id": [], "group_id": [], "turn": [], "obs": [], "reward": [], "agent_id": []}
+    for role, values in rewards.items():
+        for episode, reward in enumerate(values):
+            for name, value in zip(rows, (episode, 0, int(role == "B"), role, reward, role)):
+                rows[name].append(value)
+    advantages = grpo_advantages(rows, stats="trajectory", epsilon=0.0)
+    every = np.array(rewards["A"] + rewards["B"])
+    b = np.array(rewards["B"])
+    expected = (b.var() + (b.mean() - every.mean()) ** 2) / every.var(ddof=1)
+    assert np.mean(advantages[-2:] ** 2) == pytest.approx(expected)
+    assert expected > 2  # (0.01 + 0.46) / 0.18: the mean gap, not B's own spread, makes it large
+    agent_wise = drmas_advantages(rows)
+    assert np.mean(agent_wise[-2:] ** 2) == pytest.approx(0.5, rel=1e-4)  # (n - 1) / n with the unbiased std
