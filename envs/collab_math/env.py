@@ -14,7 +14,8 @@ agent whose turn it is not replies ``wait``; ``infos[agent]["to_act"]`` says who
   proposed answer is the team's final answer. Both agents get the shared team reward, 1 if
   that answer is right and 0 otherwise, on the last step; the acting agent's invalid action
   costs it ``invalid_penalty`` on its step. A game is also cut off (truncated) after
-  ``4 * max_loops`` turns, since invalid actions waste turns.
+  ``4 * max_loops`` turns, since invalid actions waste turns; its last proposed answer is
+  judged then too.
 
 Constructor options: ``split`` ("train" or "test", the default split), ``difficulty`` (1..5,
 default 2), ``max_loops`` (default 3), ``invalid_penalty`` (default 0.1) and ``candidates``
