@@ -6,7 +6,8 @@
     check_env(MyEnv(), goal_based=False)     # an instance (used as is, not closed)
 
 ``check_env`` picks ``check_text_env``, ``check_numeric_env`` or ``check_multi_agent_env`` from
-the env; each can be called directly too. A check runs every rule of the contract written in
+the env (or, for a multi-agent env with Box spaces, the numeric multi-agent rules at the end of
+this module); each can be called directly too. A check runs every rule of the contract written in
 :mod:`envs.core` (Gymnasium's ``check_env`` or PettingZoo's ``parallel_api_test`` among them)
 and raises :class:`EnvContractError` at the first broken one, its message starting with the
 rule's name: ``rule 'bad input never raises': step('') raised ValueError: ...``.
@@ -172,7 +173,9 @@ def _goal_based(goal_based: bool | None, spec: envs.EnvSpec | None) -> bool:
 def check_env(env: Any, **options: Any) -> None:
     """Run the contract that fits the env: multi-agent, single-agent text or single-agent numeric."""
     with _opened(env) as (opened, spec):
-        if isinstance(opened, ParallelEnv):
+        if isinstance(opened, ParallelEnv) and not _has_text_actions(opened):
+            _check_numeric_multi_agent(opened, spec, **options)
+        elif isinstance(opened, ParallelEnv):
             _check_multi_agent(opened, spec, **options)
         elif isinstance(opened.action_space, spaces.Text):
             _check_text(opened, spec, **options)
@@ -523,3 +526,73 @@ def _aec_contract(env: Any) -> None:
             env.step(info["admissible_actions"][0] if info["admissible_actions"] else env.action_space(agent).sample())
     _expect(seen == set(env.possible_agents), f"only {sorted(seen)} of {env.possible_agents} ever acted")
     _expect(not env.agents, "the game did not end within 2,000 agent turns")
+
+
+# --- multi-agent numeric (Box spaces per agent, for MARL libraries) ------------------------
+
+
+def _has_text_actions(env: ParallelEnv) -> bool:
+    return isinstance(env.action_space(env.possible_agents[0]), spaces.Text)
+
+
+def _numeric_multi_episode(env: ParallelEnv, seed: int, choose: Callable[[], dict], max_steps: int) -> tuple[list, dict, bool]:
+    """Like ``_multi_episode`` for Box spaces; a row's last entry says whether every action lay in its space."""
+    observations, infos = env.reset(seed=seed)
+    rows = []
+    for _ in range(max_steps + 1):
+        where = f"reset(seed={seed})" if not rows else f"step {len(rows)} after reset(seed={seed})"
+        for agent, obs in observations.items():
+            if not env.observation_space(agent).contains(obs):
+                raise EnvContractError(NUMERIC_OBSERVATIONS, f"{where} gave {agent!r} the observation {_shown(obs)}")
+            with _rule(NUMERIC_INFO_KEYS):
+                info = infos[agent]
+                _expect(isinstance(info.get("task"), str) and isinstance(info.get("won"), bool), f"{where}: {_shown(info)}")
+        if rows and not env.agents:
+            return rows, {"won": all(info["won"] for info in infos.values())}, True
+        if len(rows) == max_steps:
+            break
+        actions = choose()
+        in_space = all(env.action_space(a).contains(np.asarray(x, dtype=env.action_space(a).dtype)) for a, x in actions.items())
+        observations, rewards, _, _, infos = env.step(actions)
+        rows.append((sorted((a, o.tolist()) for a, o in observations.items()), sorted(rewards.items()), in_space))
+    return rows, {"won": False}, False
+
+
+def _check_numeric_multi_agent(env: ParallelEnv, spec: envs.EnvSpec | None, *, goal_based: bool | None = None,
+                               seeds: Sequence[int] = SEEDS, max_steps: int = MAX_STEPS) -> None:
+    from pettingzoo.test import parallel_api_test
+
+    goal_based = _goal_based(goal_based, spec)
+
+    def sampled(seed: int) -> list:
+        for agent in env.possible_agents:
+            env.action_space(agent).seed(seed)
+        return _numeric_multi_episode(env, seed, lambda: {a: env.action_space(a).sample() for a in env.agents}, 20)[0]
+
+    env.reset(seed=seeds[0])
+    _expect_expert(env, "expert_actions")
+
+    def expert(seed: int) -> tuple[list, dict, bool]:
+        with _rule(EXPERT_VALID):  # "valid" here: every expert action lies in its action space
+            return _numeric_multi_episode(env, seed, env.expert_actions, max_steps)
+
+    _expert_outcomes({seed: expert(seed) for seed in seeds}, goal_based, max_steps)
+    with _rule(DETERMINISM):
+        _expect_same(sampled(5), sampled(5), "an episode of sampled actions with seed 5")
+
+    env.reset(seed=seeds[0])
+    for value in (np.nan, np.inf, -1e9, 1e12):
+        where = f"step(every action full of {value})"
+        actions = {a: np.full(env.action_space(a).shape, value).astype(env.action_space(a).dtype) for a in env.agents}
+        with _rule(OUT_OF_RANGE_ACTIONS):
+            _, rewards, _, _, _ = _call(where, env.step, actions)
+            _expect(all(math.isfinite(r) for r in rewards.values()), f"{where} gave the rewards {rewards}")
+        if not env.agents:
+            env.reset(seed=seeds[0])
+
+    env.reset(seed=seeds[0])
+    with _rule(WRONG_TYPE_NUMERIC):
+        _expect_raises((TypeError, ValueError), "step({agent: 'order 3'})", env.step, {env.agents[0]: "order 3"})
+
+    with _rule(PETTINGZOO_CHECKER), _warnings_are_errors():
+        parallel_api_test(env, num_cycles=200)

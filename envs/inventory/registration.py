@@ -11,6 +11,7 @@ FAMILY = "inventory"
 NUMERIC = "envs.inventory.numeric_env:InventoryEnv"
 TEXT = "envs.inventory.text_env:InventoryTextEnv"
 MULTI = "envs.inventory.multi_agent:InventoryParallelEnv"
+MULTI_NUMERIC = "envs.inventory.beer_numeric:BeerGameNumericEnv"
 
 
 def register_inventory_envs() -> None:
@@ -21,6 +22,7 @@ def register_inventory_envs() -> None:
              description="supply-chain network (DAG) for LLM agents: 'order Q1 ... Q6' each period", **common)
     register("InventoryBeerGame-v0", MULTI, kind="multi", interface="text", config="beer-game",
              description="beer game: 4 stage agents, each sees only its own stage", **common)
+    register("InventoryBeerGameNumeric-v0", MULTI_NUMERIC, kind="multi", interface="numeric", config="beer-game", description="the beer game with Box spaces shared by every agent (SuperSuit, RLlib)", **common)
     register("InvManagement-v1", NUMERIC, interface="numeric", goal_based=False, config="inv-management-v1",
              description="OR-Gym InvManagement-v1: 4-stage serial chain, lost sales; Box actions", **common)
     register("InvManagementText-v1", TEXT, interface="text", config="inv-management-v1",
