@@ -22,11 +22,13 @@ from training import checkpoint as ckpt
 from training.advantages import drmas_advantages, gigpo_advantages, grpo_advantages, hgpo_advantages
 from training.config import TrainConfig, dump_config
 from training.epo import EPORegularizer
-from training.evaluation import EvalSummary, episode_outcomes, evaluate, training_tasks
+from training.evaluation import EvalSummary, evaluate
 from training.losses import aggregate, entropy_bonus, kl_divergence, kl_loss, ppo_clip_loss
 from training.metrics_log import MetricsLog
+from training.outcomes import episode_outcomes
 from training.records import StepRecord
 from training.rollout import RolloutConfig, rollout
+from training.tasks import training_tasks
 
 
 def compute_advantages(records: list[StepRecord], config: TrainConfig) -> np.ndarray:
