@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from training.config import load_config
-from training.policies import build_trainable
+from training.agent_factory import build_trainable
 from training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]

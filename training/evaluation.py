@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from agents.agent import Agent
-from agents.policy import SamplingConfig
 from training.outcomes import EpisodeOutcome, episode_outcomes
 from training.records import StepRecord, write_jsonl
 from training.rollout import RolloutConfig, rollout
@@ -73,17 +72,7 @@ def evaluate(
     tasks = eval_panel(env_id, split, episodes)
     records: list[StepRecord] = []
     for seed in seeds:
-        config = RolloutConfig(
-            group_size=1,
-            memory_k=base.memory_k,
-            max_turns=base.max_turns,
-            sampling=SamplingConfig(
-                temperature=base.sampling.temperature,
-                top_p=base.sampling.top_p,
-                max_tokens=base.sampling.max_tokens,
-                seed=seed,
-            ),
-        )
+        config = replace(base, group_size=1, sampling=replace(base.sampling, seed=seed))
         for start in range(0, len(tasks), batch_size):
             chunk = tasks[start : start + batch_size]
             records += rollout(env_id, agent, chunk, config, episode_prefix=f"s{seed}.{start}.", env_kwargs=env_kwargs)

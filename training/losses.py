@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import torch
 
+from agents.logprobs import entropy
+
 AGG_MODES = ("token-mean", "seq-mean-token-mean", "seq-mean-token-sum")
 KL_KINDS = ("k1", "k3", "low_var_kl")
 LOG_RATIO_LIMIT = 20.0  # exp(20) ~ 5e8: keeps a ratio finite when logprobs disagree wildly
@@ -40,13 +42,8 @@ def aggregate(values: torch.Tensor, mask: torch.Tensor, mode: str = "token-mean"
 
 
 def entropy_from_logits(logits: torch.Tensor) -> torch.Tensor:
-    """Per-position entropy of softmax(logits): logsumexp(z) - sum softmax(z) * z.
-
-    Logits of -inf (banned tokens) have probability 0 and add nothing, instead of 0 * inf = nan.
-    """
-    probs = torch.softmax(logits, dim=-1)
-    finite = logits.masked_fill(torch.isneginf(logits), 0.0)
-    return torch.logsumexp(logits, dim=-1) - (probs * finite).sum(dim=-1)
+    """Per-position entropy of softmax(logits); logits of -inf (banned tokens) add nothing."""
+    return entropy(torch.log_softmax(logits, dim=-1))
 
 
 def _token_advantages(advantages: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
