@@ -238,7 +238,7 @@ def config_from_dict(data: dict, overrides: list[str] | tuple[str, ...] = ()) ->
         scratch = {}
         for assignment in env_overrides:
             apply_override(scratch, assignment)
-        if scratch.get("env") != data.get("env"):
+        if scratch.get("env") != data.get("env", TrainConfig.model_fields["env"].default):
             # The file's env kwargs belong to the file's env (household's shaped_reward means nothing
             # to an inventory env): another env on the command line starts from its own defaults.
             data["env_kwargs"] = {}
