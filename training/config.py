@@ -93,8 +93,8 @@ class AlgorithmConfig(Section):
         "trajectory", description="grpo, gigpo: episode-level group statistics over trajectories or over step rows"
     )
     omega: float = Field(1.0, description="gigpo: weight of the step-level advantage")
-    hgpo_alpha: float = Field(1.0, description="hgpo: how much longer shared histories weigh")
-    hgpo_base_group: bool = Field(False, description="hgpo: also use the whole group as the shortest-history level")
+    hgpo_alpha: float = Field(1.0, description="hgpo: a level sharing the last k steps weighs (k + 1) ** hgpo_alpha")
+    hgpo_base_group: bool = Field(False, description="hgpo: also add the episode-level advantage as a level with k = 0")
     clip: float = Field(0.2, gt=0, description="PPO clip range (the lower one when clip_high is set)")
     clip_high: float | None = Field(None, description="PPO upper clip range (DAPO's clip-higher); null = clip")
     dual_clip: float | None = Field(None, gt=1, description="dual-clip bound for negative advantages; null = off")

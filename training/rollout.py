@@ -16,6 +16,7 @@ from agents.policy import Generation, SamplingConfig
 from agents.prompting import DEFAULT_MEMORY_K
 from training.records import StepRecord
 
+
 @dataclass
 class RolloutConfig:
     group_size: int = 1
@@ -39,8 +40,8 @@ def chosen_action(gen: Generation) -> tuple[str, bool]:
 
 
 @dataclass
-class _Batch:
-    """What every step of one rollout call shares: the env, the tasks and the settings."""
+class _Steps:
+    """Builds the decisions and step records of one rollout call, single- or multi-agent alike."""
 
     env_id: str
     family: str
@@ -97,7 +98,7 @@ def rollout_single(
     on_step: Callable[[int], None] | None = None,
 ) -> list[StepRecord]:
     """Play every task ``config.group_size`` times in lock step and return the step records."""
-    batch = _Batch(env_id, envs.spec(env_id).family, tasks, config, episode_prefix)
+    steps = _Steps(env_id, envs.spec(env_id).family, tasks, config, episode_prefix)
     runner = envs.GroupRunner(env_id, len(tasks), config.group_size, **(env_kwargs or {}))
     try:
         obs, infos = runner.reset([t.seed for t in tasks], [t.options for t in tasks])
@@ -110,7 +111,7 @@ def rollout_single(
             if not live:
                 break
             decisions = [
-                batch.decision(
+                steps.decision(
                     tasks_text[k], obs[k], infos[k]["admissible_actions"], memories[k], turn, "agent", runner.envs[k].unwrapped
                 )
                 for k in live
@@ -124,7 +125,7 @@ def rollout_single(
             out = runner.step(actions)
             for k, gen in zip(live, gens):
                 records.append(
-                    batch.record(
+                    steps.record(
                         task_index=runner.group_of(k), copy=k % config.group_size, agent_id="agent", turn=turn,
                         obs=obs[k], gen=gen, reward=out.rewards[k], finished=out.terminated[k] or out.truncated[k],
                         info=out.infos[k],
@@ -149,7 +150,7 @@ def rollout_multi(
     on_step: Callable[[int], None] | None = None,
 ) -> list[StepRecord]:
     """Multi-agent rollouts: every live agent of every env copy decides in one batch per turn."""
-    batch = _Batch(env_id, envs.spec(env_id).family, tasks, config, episode_prefix)
+    steps = _Steps(env_id, envs.spec(env_id).family, tasks, config, episode_prefix)
     copies = [(i, j) for i in range(len(tasks)) for j in range(config.group_size)]
     games = [envs.make(env_id, **(env_kwargs or {})) for _ in copies]
     records: list[StepRecord] = []
@@ -167,7 +168,7 @@ def rollout_multi(
                 observations, infos, memory = state[c]
                 info = infos[a]
                 decisions.append(
-                    batch.decision(
+                    steps.decision(
                         info.get("task", ""), observations[a], info.get("admissible_actions", []), memory[a], turn, str(a), games[c]
                     )
                 )
@@ -181,7 +182,7 @@ def rollout_multi(
                 task_index, copy = copies[c]
                 for r, a in mine:
                     records.append(
-                        batch.record(
+                        steps.record(
                             task_index=task_index, copy=copy, agent_id=str(a), turn=turn, obs=observations[a],
                             gen=gens[r], reward=rewards.get(a, 0.0), finished=terms.get(a, True) or truncs.get(a, False),
                             info=new_infos.get(a, {}),
