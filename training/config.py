@@ -343,12 +343,13 @@ def check_applicable(config: TrainConfig, overrides: list[str] | tuple[str, ...]
     errors = []
     for item in inapplicable_settings(config):
         message = item.message(config)
-        if _on_command_line(item.because, overrides) and not _on_command_line(item.key, overrides):
+        given_here = _on_command_line(item.key, overrides)
+        if _on_command_line(item.because, overrides) and not given_here:
             if message not in _warned:
                 _warned.add(message)
                 print(f"agora: warning: {message}: the config file's value is ignored", file=sys.stderr)
         else:
-            errors.append(message)
+            errors.append(f"{message} (given {'on the command line' if given_here else 'in the file'})")
     if errors:
         raise ConfigError("settings that do not apply (remove them):\n" + "\n".join(f"  {e}" for e in errors))
 
