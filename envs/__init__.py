@@ -26,5 +26,8 @@ __all__ = [
     "text_space",
 ]
 
-# Like gymnasium, make every registered id (built-in and plugin) available on import.
+# Like gymnasium, make every registered id available on import: agora's own families first
+# (now that the registry they register into is fully built), then third-party plugins.
+import envs.builtin  # noqa: E402,F401
+
 load_plugins()

@@ -1,4 +1,5 @@
-"""Registers agora's own environment families. Entry points are strings, so nothing heavy is imported here."""
+"""Registers agora's own environment families (imported once by ``envs/__init__.py``, after the
+registry). Entry points are strings, so nothing heavy is imported here. One register call a family."""
 
 from envs.alfworld.registration import register_alfworld_envs
 from envs.collab_math.registration import register_collab_math_envs

@@ -6,6 +6,8 @@ wrappers do not apply to them. Ids without a namespace go under ``agora/``.
 
 Third-party packages add environments through the entry-point group ``agora.envs``: each
 entry point names a callable that calls :func:`register`. They are loaded on first use.
+This module knows nothing of agora's own environments: ``envs/__init__.py`` registers them
+(``envs.builtin``) once the registry exists, so no import runs in a circle.
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ class EnvSpec:
 
 _REGISTRY: dict[str, EnvSpec] = {}
 _plugins_loaded = False
-_builtins_loaded = False
 
 
 def _full_id(env_id: str) -> str:
@@ -75,17 +76,9 @@ def register(
     return spec
 
 
-def _load_builtins() -> None:
-    global _builtins_loaded
-    if not _builtins_loaded:
-        _builtins_loaded = True
-        importlib.import_module("envs.builtin")
-
-
 def load_plugins() -> None:
     """Import every ``agora.envs`` entry point once; a broken plugin warns, never breaks agora."""
     global _plugins_loaded
-    _load_builtins()
     if _plugins_loaded:
         return
     _plugins_loaded = True

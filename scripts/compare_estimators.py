@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from training.config import load_config
-from training.policies import build_trainable
+from training.agent_factory import build_trainable
 from training.stats import wilson_interval
 from training.trainer import Trainer
 

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from agents.backends.hf import HFPolicy  # noqa: E402
 from agents.llm import LLMAgent  # noqa: E402
 from agents.policy import Policy, SamplingConfig  # noqa: E402
-from training.evaluation import training_tasks  # noqa: E402
+from training.tasks import training_tasks  # noqa: E402
 from training.rollout import RolloutConfig, rollout  # noqa: E402
 
 

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import envs  # noqa: E402
 from agents.policy import SamplingConfig  # noqa: E402
 from agents.tiny import TinyAgent  # noqa: E402
-from training.evaluation import training_tasks  # noqa: E402
+from training.tasks import training_tasks  # noqa: E402
 from training.rollout import RolloutConfig, rollout  # noqa: E402
 
 

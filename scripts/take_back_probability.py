@@ -18,7 +18,7 @@ import torch
 import envs
 from agents.agent import Decision
 from agents.tiny.agent import batch_tensors
-from training.policies import load_tiny
+from training.agent_factory import load_tiny
 
 
 def main() -> None:

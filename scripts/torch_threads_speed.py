@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from training import checkpoint  # noqa: E402
 from training.commands import keep_freed_memory  # noqa: E402
 from training.config import load_config  # noqa: E402
-from training.policies import build_trainable  # noqa: E402
+from training.agent_factory import build_trainable  # noqa: E402
 from training.trainer import Trainer  # noqa: E402
 
 

@@ -117,14 +117,6 @@ def test_trainable_agent_checks_settings_before_loading_a_model():
             TrainableLLMAgent(device="cuda")
 
 
-def test_build_llm_trainable_rejects_the_tiny_backend():
-    from agents.llm import build_llm_trainable
-    from training.config import load_config
-
-    with pytest.raises(ValueError, match="hf or vllm"):
-        build_llm_trainable(load_config())
-
-
 # --- the trainable SmolLM2 with LoRA -------------------------------------------------------
 @pytest.fixture(scope="module")
 def torch():
@@ -139,12 +131,12 @@ def torch():
 @pytest.fixture(scope="module")
 def agent(torch):
     from agents import models
-    from agents.llm import build_llm_trainable
+    from training.agent_factory import build_trainable
     from training.config import load_config
 
     config = load_config("smollm2_lora_cpu", ["policy.lora.dropout=0.0"])  # dropout off: exact comparisons
     try:
-        agent = build_llm_trainable(config)
+        agent = build_trainable(config)
     except models.ModelNotAvailableError as error:
         pytest.skip(str(error))
     agent.micro_batch_size = 3  # several micro-batches in the tests below

@@ -1,7 +1,6 @@
 """The tiny policy: shapes, determinism, log-prob recomputation, gradients, errors, learnability."""
 
 import random
-from dataclasses import replace
 
 import pytest
 import torch
@@ -154,7 +153,7 @@ def test_memory_window_and_padding():
     full = TinyAgent(SMALL).encode([row])[0][0]
     for fewer in ({"memory_act_k": 1}, {"memory_obs_k": 1}, {"memory_act_k": 0, "memory_obs_k": 0}):
         assert len(TinyAgent(TinyConfig(vocab_size=1024, dim=16, hidden=32, **fewer)).encode([row])[0][0]) < len(full)
-    more_than_there_is = replace(SMALL, memory_obs_k=5, memory_act_k=5)
+    more_than_there_is = SMALL.model_copy(update={"memory_obs_k": 5, "memory_act_k": 5})
     assert TinyAgent(more_than_there_is).encode([row])[0][0] == full
     context, candidates, outcome = batch_tensors([[1, 2], [3]], [[[5], [6, 7]], [[8, 9, 10]]], [[2, 0], [1]])
     assert context.tolist() == [[1, 2], [3, 0]]
@@ -285,7 +284,7 @@ def test_outcome_matches_count_the_task_words_seen_after_an_actions_last_use():
 
 @pytest.mark.parametrize("prior", [0.0, 2.0])
 def test_novelty_prior_makes_a_repeated_action_less_likely_by_its_factor(prior):
-    agent = TinyAgent(replace(SMALL, novelty_prior=prior))
+    agent = TinyAgent(SMALL.model_copy(update={"novelty_prior": prior}))
     memory = [("You are in the middle of a room.", "go to cabinet 1"), ("You arrive at cabinet 1.", "go to drawer 1")]
     d = Decision("put a mug in cabinet.", "You arrive at drawer 1.", ["go to cabinet 1", "go to cabinet 2"], memory)
     scores = agent.token_scores(*zip(*[(g.prompt_ids, [i], g.extra) for i, g in enumerate(agent.act([d, d]))]))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from training.config import load_config
-from training.policies import build_trainable
+from training.agent_factory import build_trainable
 from training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,17 +148,17 @@ def test_sampler_logprobs_as_old_policy_give_the_same_update(tmp_path):
     assert any(not torch.equal(first[k], build_trainable(config).state_dict()["tensors"][k]) for k in first)
 
 
-def test_eval_uses_the_memory_window_and_turn_cap_a_run_was_trained_with(tmp_path):
-    from training.commands import trained_rollout
+def test_eval_finds_the_run_a_model_folder_or_checkpoint_belongs_to(tmp_path):
+    from training.agent_factory import trained_run
     from training.config import dump_config
 
     run = tmp_path / "run"
     (run / "checkpoints" / "update_000001").mkdir(parents=True)
     (run / "config.yaml").write_text(dump_config(load_config(None, ["rollout.memory_k=17", "rollout.max_turns=23"])))
     for model in (run, run / "checkpoints" / "update_000001"):
-        trained = trained_rollout(str(model))
+        trained = trained_run(str(model)).rollout
         assert (trained.memory_k, trained.max_turns) == (17, 23)
-    assert trained_rollout(None) is None and trained_rollout(str(tmp_path / "elsewhere")) is None
+    assert trained_run(None) is None and trained_run(str(tmp_path / "elsewhere")) is None
 
 
 def test_progress_bar_counts_the_time_budget_when_the_run_has_one(tmp_path, capsys):

@@ -21,10 +21,15 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("id")
     play.add_argument("--seed", type=int, default=0)
 
-    train = sub.add_parser("train", help="train a policy with RL (no arguments: the tiny policy on household tasks)")
+    train = sub.add_parser("train", help="train a policy with RL (no arguments: the tiny policy on household tasks)",
+                           epilog="`agora config` lists every key with its type, default and doc.")
     train.add_argument("--config", help="a YAML file or a packaged config name (default: household_tiny)")
     train.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
     train.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. rollout.group_size=4 train.updates=20")
+
+    cfg = sub.add_parser("config", help="every training config key with its type, default and doc")
+    cfg.add_argument("--config", help="also show this file's values (a YAML file or a packaged config name)")
+    cfg.add_argument("overrides", nargs="*", metavar="key=value", help="also show these overrides' values")
 
     ev = sub.add_parser("eval", help="evaluate policies on a fixed task panel, with 95%% confidence intervals")
     ev.add_argument("--env", required=True)
@@ -34,10 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--split", default=None, help="task split (default: the env's first held-out split)")
     ev.add_argument("--episodes", type=int, default=50)
     ev.add_argument("--seeds", type=int, nargs="+", default=[0], help="sampling seeds; each replays the panel")
-    ev.add_argument("--temperature", type=float, default=0.0)
+    ev.add_argument("--temperature", type=float, default=None,
+                    help="sampling temperature (default: a training run's train.eval_temperature, else 0 = greedy)")
     ev.add_argument("--max-turns", type=int, default=None,
                     help="a cap on top of the env's own step limit (default: a training run's own, else 1000)")
-    ev.add_argument("--max-tokens", type=int, default=256, help="LLM policies: tokens per reply")
+    ev.add_argument("--max-tokens", type=int, default=None,
+                    help="LLM policies: tokens per reply (default: a training run's own, else 256)")
     ev.add_argument("--memory-k", type=int, default=None,
                     help="past (observation, action) pairs in the prompt (default: a training run's own, else 3)")
     ev.add_argument("--out", default=None, help="output folder (default runs/eval/<env>)")
@@ -63,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
             from training.commands import train_command
 
             return train_command(args.config, args.overrides, args.resume)
+        if args.command == "config":
+            from training.config_help import config_command
+
+            return config_command(args.config, args.overrides)
         if args.command == "eval":
             from training.commands import eval_command
 

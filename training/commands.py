@@ -8,10 +8,8 @@ import sys
 from pathlib import Path
 
 import envs
-from training.config import load_config
+from training.config import eval_rollout, load_config, runs_env_kwargs
 from training.evaluation import evaluate, write_report
-from training.rollout import RolloutConfig
-from agents.policy import SamplingConfig
 
 
 def limit_threads() -> None:
@@ -42,7 +40,7 @@ def keep_freed_memory() -> None:
 
 def train_command(config_path: str | None, overrides: list[str], resume: str | None) -> int:
     limit_threads()
-    from training.policies import build_trainable
+    from training.agent_factory import build_trainable
     from training.trainer import Trainer
 
     if resume is not None:
@@ -62,25 +60,10 @@ def train_command(config_path: str | None, overrides: list[str], resume: str | N
     return 0
 
 
-def trained_rollout(model: str | None):
-    """The rollout settings a policy was trained with, when ``model`` is a training run folder (or
-    one of its checkpoints), else None. Evaluation should show the policy what it saw in training:
-    a policy trained on whole episodes does poorly on a three-turn memory, and the tiny policy's
-    progress feature is the turn as a share of ``max_turns``."""
-    from training.policies import is_run_folder
-
-    if model is None:
-        return None
-    for folder in (Path(model), *Path(model).parents[:2]):
-        if is_run_folder(folder):
-            return load_config(folder / "config.yaml").rollout
-    return None
-
-
 def eval_command(args) -> int:
     from tqdm import tqdm
 
-    from training.policies import build_agent
+    from training.agent_factory import build_agent, trained_run
 
     limit_threads()
     spec = envs.spec(args.env)
@@ -91,13 +74,15 @@ def eval_command(args) -> int:
         raise ValueError(f"{len(models)} --model values for {len(learned)} learned policies ({', '.join(learned) or 'none'})")
     models += [None] * (len(learned) - len(models))
     model_of = dict(zip(learned, models))
+    # A training run is played as its own evaluation during training played it: its env settings
+    # (shared by every policy of this comparison) and its turn cap, memory window and reply length.
+    runs = {name: trained_run(model_of.get(name)) for name in args.policy}
+    env_kwargs = runs_env_kwargs(spec.id, [run for run in runs.values() if run is not None])
     summaries, records = [], {}
     for name in args.policy:
-        trained = trained_rollout(model_of.get(name))
-        config = RolloutConfig(
-            max_turns=args.max_turns if args.max_turns is not None else (trained.max_turns if trained else 1000),
-            memory_k=args.memory_k if args.memory_k is not None else (trained.memory_k if trained else 3),
-            sampling=SamplingConfig(temperature=args.temperature, max_tokens=args.max_tokens),
+        config = eval_rollout(
+            runs[name], max_turns=args.max_turns, memory_k=args.memory_k, temperature=args.temperature,
+            max_tokens=args.max_tokens,
         )
         options = {"base_url": args.base_url, "api_key_env": args.api_key_env} if name == "openai" else {}
         agent = build_agent(name, model=model_of.get(name), **options)
@@ -105,7 +90,7 @@ def eval_command(args) -> int:
         with tqdm(total=total, desc=f"eval {name}", unit="ep", file=sys.stderr) as bar:
             summary, rows = evaluate(
                 spec.id, agent, name, split, args.episodes, seeds=args.seeds, rollout_config=config,
-                on_episode=bar.update,
+                on_episode=bar.update, env_kwargs=env_kwargs,
             )
         agent.close()
         summaries.append(summary)

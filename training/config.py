@@ -1,18 +1,36 @@
-"""Training configuration: one validated object, every hyperparameter named once.
+"""Training configuration: one validated object, every hyperparameter named and documented once.
 
 Load with :func:`load_config` from a YAML file (or the packaged default) plus ``key=value``
 overrides in dotted form (``rollout.group_size=4``). An unknown or misspelled key is an
-error that names the key and the closest valid one.
+error that names the key and the closest valid one. ``agora config`` prints every key with its
+type, default and doc (:mod:`training.config_help`).
+
+Defaults: the code's defaults are a generic starting point; a config file states only what
+differs from them (the packaged main job, ``configs/household_tiny.yaml``, does: tested).
+
+A setting that does not apply to the chosen estimator, backend or switch (``algorithm.gamma``
+with ``estimator=grpo``, ``policy.lora`` with the tiny policy, ...; see
+:func:`inapplicable_settings`) is an error naming it, except when the file sets it and the
+command line chose the setup it does not apply to: a file shared between setups then gets a
+warning, printed once.
 """
 
 from __future__ import annotations
 
 import difflib
+import sys
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from agents.llm.lora import LoraConfig
+from agents.policy import SamplingConfig
+from agents.prompting import DEFAULT_MEMORY_K
+from agents.tiny.config import TinyConfig
+from training.rollout import RolloutConfig
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "household_tiny.yaml"
@@ -22,80 +40,83 @@ class ConfigError(ValueError):
     """A config file or override is wrong; the message says where and how to fix it."""
 
 
+class ConfigWarning(UserWarning):
+    """A setting from a config file does not apply to the setup the command line chose."""
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-class LoraConfig(Section):
-    r: int = Field(8, ge=1)
-    alpha: int = Field(16, ge=1)
-    dropout: float = Field(0.05, ge=0, lt=1)
-    target_modules: list[str] = ["q_proj", "k_proj", "v_proj", "o_proj"]
-
-
-class TinyConfig(Section):
-    embed_dim: int = Field(64, ge=4)
-    hidden_dim: int = Field(128, ge=4)
-    vocab_buckets: int = Field(8192, ge=64)
-    novelty_prior: float = Field(0.0, ge=0)  # > 0: the untrained policy avoids repeating actions
-
-
 class PolicyConfig(Section):
-    backend: Literal["tiny", "hf", "vllm"] = "tiny"
-    model: str | None = None  # a path or hub-style name; None = the embedded SmolLM2 (LLM backends)
-    lora: LoraConfig | None = None
-    tiny: TinyConfig = TinyConfig()
-    require_think: bool = True  # LLM output format: <think>..</think><action>..</action>
+    backend: Literal["tiny", "hf", "vllm"] = Field(
+        "tiny", description="what is trained: the tiny policy (CPU), or an HF causal LM sampled by hf or vllm"
+    )
+    model: str | None = Field(
+        None, description="LLM backends: a local checkpoint directory; null = the embedded SmolLM2-135M-Instruct"
+    )
+    lora: LoraConfig | None = Field(None, description="LLM backends: LoRA adapters; null = full fine-tuning")
+    tiny: TinyConfig = Field(TinyConfig(), description="the tiny policy's network and inputs")
+    require_think: bool = Field(
+        True, description="LLM backends: replies must hold <think>..</think> before <action>..</action>"
+    )
 
 
 class RolloutSection(Section):
-    tasks_per_batch: int = Field(16, ge=1)
-    group_size: int = Field(8, ge=1)
-    memory_k: int = Field(3, ge=0)
-    max_turns: int = Field(50, ge=1)
-    temperature: float = Field(1.0, ge=0)
-    top_p: float = Field(1.0, gt=0, le=1)
-    max_tokens: int = Field(256, ge=1)
-    split: str = "train"
+    tasks_per_batch: int = Field(16, ge=1, description="distinct tasks per update")
+    group_size: int = Field(8, ge=1, description="copies of each task per update (they share the initial state)")
+    memory_k: int = Field(DEFAULT_MEMORY_K, ge=0, description="past (observation, action) pairs each decision sees")
+    max_turns: int = Field(50, ge=1, description="turn cap per episode, on top of the env's own step limit")
+    temperature: float = Field(1.0, ge=0, description="sampling temperature of training rollouts (0 = greedy)")
+    top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling mass of training rollouts")
+    max_tokens: int = Field(256, ge=1, description="LLM backends: tokens per reply")
+    split: str = Field("train", description="task split training draws from (envs with splits)")
 
 
 class EPOConfig(Section):
-    enabled: bool = False
-    entropy_coef: float = 0.001  # lambda
-    decay: float = 3.0  # gamma
-    kappa_low: float = Field(0.0, ge=0)
-    kappa_high: float = Field(2.0, ge=0)
-    smooth_weight: float = 0.1  # alpha
+    enabled: bool = Field(False, description="add EPO's entropy terms (Xu et al., 2025) to the loss")
+    entropy_coef: float = Field(0.001, description="EPO: lambda, weight of the trajectory entropy term")
+    decay: float = Field(3.0, description="EPO: gamma, how fast the smoothing weight beta decays over updates")
+    kappa_low: float = Field(0.0, ge=0, description="EPO: lower entropy bound, as a multiple of the running reference")
+    kappa_high: float = Field(2.0, ge=0, description="EPO: upper entropy bound, as a multiple of the running reference")
+    smooth_weight: float = Field(0.1, description="EPO: alpha, weight of the entropy smoothing penalty")
 
 
 class AlgorithmConfig(Section):
-    estimator: str = "gigpo"  # a registered advantage estimator: grpo, gigpo, hgpo, drmas or a plugin's
-    loss: str = "ppo_clip"  # a registered policy loss: ppo_clip or a plugin's
-    gamma: float = Field(0.95, ge=0, le=1)
-    invalid_penalty: float = Field(0.1, ge=0)
-    norm_mode: Literal["mean_std_norm", "mean_norm"] = "mean_std_norm"
-    group_stats: Literal["trajectory", "step"] = "trajectory"
-    omega: float = 1.0  # GiGPO step-advantage weight
-    hgpo_alpha: float = 1.0
-    hgpo_base_group: bool = False
-    clip: float = Field(0.2, gt=0)
-    clip_high: float | None = None
-    dual_clip: float | None = Field(None, gt=1)
-    loss_agg: Literal["token-mean", "seq-mean-token-mean", "seq-mean-token-sum"] = "token-mean"
-    kl_coef: float = Field(0.0, ge=0)
-    kl_type: Literal["k1", "k3", "low_var_kl"] = "low_var_kl"
-    entropy_coef: float = Field(0.0, ge=0)
-    epo: EPOConfig = EPOConfig()
-    ppo_epochs: int = Field(1, ge=1)
-    minibatch_size: int = Field(256, ge=1)
-    grad_accum: int = Field(1, ge=1)
-    # Rows whose advantage is exactly 0 add no policy gradient (GRPO groups that all won or all
-    # lost, GiGPO singletons): skipping them saves their forward/backward passes, but their
-    # entropy, KL and EPO terms go with them.
-    skip_zero_advantage: bool = False
-    # PPO's "old" log-probs: re-scored by the trainer before the update (true), or the sampler's
-    # own (false; saves a forward pass where the sampler is exact, as the tiny policy is).
-    recompute_old_logprobs: bool = True
+    estimator: str = Field("gigpo", description="a registered advantage estimator: grpo, gigpo, hgpo, drmas or a plugin's")
+    loss: str = Field("ppo_clip", description="a registered policy loss: ppo_clip or a plugin's")
+    gamma: float = Field(0.95, ge=0, le=1, description="gigpo, hgpo: discount of step returns")
+    invalid_penalty: float = Field(0.1, ge=0, description="gigpo, hgpo, drmas: reward subtracted for an invalid action")
+    norm_mode: Literal["mean_std_norm", "mean_norm"] = Field(
+        "mean_std_norm", description="group normalisation: subtract the mean and divide by the std, or only subtract"
+    )
+    group_stats: Literal["trajectory", "step"] = Field(
+        "trajectory", description="grpo, gigpo: episode-level group statistics over trajectories or over step rows"
+    )
+    omega: float = Field(1.0, description="gigpo: weight of the step-level advantage")
+    hgpo_alpha: float = Field(1.0, description="hgpo: a level sharing the last k steps weighs (k + 1) ** hgpo_alpha")
+    hgpo_base_group: bool = Field(False, description="hgpo: also add the episode-level advantage as a level with k = 0")
+    clip: float = Field(0.2, gt=0, description="PPO clip range (the lower one when clip_high is set)")
+    clip_high: float | None = Field(None, description="PPO upper clip range (DAPO's clip-higher); null = clip")
+    dual_clip: float | None = Field(None, gt=1, description="dual-clip bound for negative advantages; null = off")
+    loss_agg: Literal["token-mean", "seq-mean-token-mean", "seq-mean-token-sum"] = Field(
+        "token-mean", description="how token losses are averaged into one number"
+    )
+    kl_coef: float = Field(0.0, ge=0, description="weight of the KL penalty to the frozen initial policy (0 = none)")
+    kl_type: Literal["k1", "k3", "low_var_kl"] = Field("low_var_kl", description="KL estimator (when kl_coef > 0)")
+    entropy_coef: float = Field(0.0, ge=0, description="weight of the token entropy bonus")
+    epo: EPOConfig = Field(EPOConfig(), description="EPO entropy regularisation")
+    ppo_epochs: int = Field(1, ge=1, description="passes over each batch")
+    minibatch_size: int = Field(256, ge=1, description="step rows per optimizer step")
+    grad_accum: int = Field(1, ge=1, description="backward passes per optimizer step (splits each minibatch)")
+    skip_zero_advantage: bool = Field(
+        False,
+        description="skip rows whose advantage is exactly 0 (no policy gradient; their entropy, KL and EPO terms go too)",
+    )
+    recompute_old_logprobs: bool = Field(
+        True,
+        description="PPO's old log-probs re-scored before the update (true) or the sampler's own (false: exact samplers)",
+    )
 
     @field_validator("estimator")
     @classmethod
@@ -113,53 +134,48 @@ class AlgorithmConfig(Section):
 
 
 class OptimConfig(Section):
-    lr: float = Field(1e-3, gt=0)
-    weight_decay: float = Field(0.0, ge=0)
-    betas: tuple[float, float] = (0.9, 0.999)
-    max_grad_norm: float = Field(1.0, gt=0)
-    schedule: Literal["constant", "linear", "cosine"] = "constant"
-    warmup_updates: int = Field(0, ge=0)
+    lr: float = Field(1e-3, gt=0, description="AdamW learning rate")
+    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay")
+    betas: tuple[float, float] = Field((0.9, 0.999), description="AdamW betas")
+    max_grad_norm: float = Field(1.0, gt=0, description="gradient norm clip")
+    schedule: Literal["constant", "linear", "cosine"] = Field("constant", description="learning-rate schedule after warm-up")
+    warmup_updates: int = Field(0, ge=0, description="updates of linear learning-rate warm-up")
 
 
 class LogConfig(Section):
-    tensorboard: bool = True
-    wandb: bool = False
-    wandb_project: str = "agora"
-    progress_bar: bool = True
+    tensorboard: bool = Field(True, description="write TensorBoard event files in the run folder")
+    wandb: bool = Field(False, description="log to Weights & Biases")
+    wandb_project: str = Field("agora", description="the Weights & Biases project (when wandb is on)")
+    progress_bar: bool = Field(True, description="show a progress bar on the terminal")
 
 
 class TrainSection(Section):
-    updates: int = Field(60, ge=1)
-    seed: int = 0
-    eval_every: int = Field(10, ge=0)  # 0 = only at the end
-    eval_episodes: int = Field(100, ge=1)
-    eval_split: str = "eval_in_distribution"
-    eval_temperature: float = Field(0.0, ge=0)  # 0 = greedy
-    # Evaluation plays the training env (env_kwargs) with these overrides, e.g. no reward shaping.
-    eval_env_kwargs: dict[str, Any] = {}
-    checkpoint_every: int = Field(10, ge=0)
-    output_dir: str = "runs/default"
-    device: str = "auto"  # auto | cpu | cuda | cuda:N
-    bf16: bool | None = None  # None = on when training on a GPU that supports it
-    gradient_checkpointing: bool | None = None  # None = on for LLMs on GPU
-    max_minutes: float | None = Field(None, gt=0)  # stop collecting after this wall-clock budget
+    updates: int = Field(60, ge=1, description="updates to run")
+    seed: int = Field(0, description="seed of every random stream (tasks, sampling, minibatches, initial weights)")
+    eval_every: int = Field(10, ge=0, description="evaluate every this many updates (0 = only at the end)")
+    eval_episodes: int = Field(100, ge=1, description="tasks in the evaluation panel")
+    eval_split: str = Field("eval_in_distribution", description="split of the evaluation panel (envs with splits)")
+    eval_temperature: float = Field(0.0, ge=0, description="sampling temperature of evaluation (0 = greedy)")
+    eval_env_kwargs: dict[str, Any] = Field(
+        {}, description="evaluation plays env_kwargs with these overrides (e.g. no reward shaping)"
+    )
+    checkpoint_every: int = Field(10, ge=0, description="save a checkpoint every this many updates (0 = only at the end)")
+    output_dir: str = Field("runs/default", description="the run folder: config, metrics, checkpoints")
+    device: str = Field("auto", description="LLM backends: auto | cpu | cuda | cuda:N")
+    bf16: bool | None = Field(None, description="LLM backends: bfloat16; null = on when training on a GPU that supports it")
+    gradient_checkpointing: bool | None = Field(None, description="LLM backends: null = on when training on a GPU")
+    max_minutes: float | None = Field(None, gt=0, description="stop after this wall-clock budget (null = no budget)")
 
 
 class TrainConfig(Section):
-    env: str = "agora/Household-v0"
-    env_kwargs: dict[str, Any] = {}
-    policy: PolicyConfig = PolicyConfig()
-    rollout: RolloutSection = RolloutSection()
-    algorithm: AlgorithmConfig = AlgorithmConfig()
-    optim: OptimConfig = OptimConfig()
-    train: TrainSection = TrainSection()
-    log: LogConfig = LogConfig()
-
-    @model_validator(mode="after")
-    def _consistent(self) -> "TrainConfig":
-        if self.policy.backend == "tiny" and self.policy.lora is not None:
-            raise ValueError("policy.lora applies to LLM backends (hf, vllm), not to the tiny policy")
-        return self
+    env: str = Field("agora/Household-v0", description="the registered env id to train on")
+    env_kwargs: dict[str, Any] = Field({}, description="keyword arguments of envs.make (the env's own settings)")
+    policy: PolicyConfig = Field(PolicyConfig(), description="what is trained")
+    rollout: RolloutSection = Field(RolloutSection(), description="how training episodes are played")
+    algorithm: AlgorithmConfig = Field(AlgorithmConfig(), description="advantages and loss")
+    optim: OptimConfig = Field(OptimConfig(), description="the optimizer")
+    train: TrainSection = Field(TrainSection(), description="the run: length, evaluation, checkpoints, device")
+    log: LogConfig = Field(LogConfig(), description="where metrics go")
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
@@ -172,6 +188,14 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+# Keys renamed when the tiny policy got one config class (agents.tiny.config.TinyConfig).
+RENAMED = {
+    "policy.tiny.embed_dim": "policy.tiny.dim",
+    "policy.tiny.hidden_dim": "policy.tiny.hidden",
+    "policy.tiny.vocab_buckets": "policy.tiny.vocab_size",
+}
+
+
 def check_keys(data: Any, model: type[BaseModel] = TrainConfig, prefix: str = "") -> None:
     """Reject unknown keys with the closest valid name, before pydantic sees them."""
     if not isinstance(data, dict):
@@ -179,6 +203,8 @@ def check_keys(data: Any, model: type[BaseModel] = TrainConfig, prefix: str = ""
     fields = model.model_fields
     for key, value in data.items():
         path = f"{prefix}{key}"
+        if path in RENAMED:
+            raise ConfigError(f"config key '{path}' was renamed to '{RENAMED[path]}'")
         if key not in fields:
             close = difflib.get_close_matches(str(key), list(fields), n=1, cutoff=0.5)
             hint = f"; did you mean '{prefix}{close[0]}'?" if close else f"; valid keys here: {', '.join(fields)}"
@@ -220,13 +246,14 @@ def _format_validation_error(err: ValidationError) -> str:
 
 
 def config_from_dict(data: dict, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
+    """``data`` as a config file gives it, then the command line's ``overrides``."""
     data = yaml.safe_load(yaml.safe_dump(data)) or {}  # a deep copy that also normalises types
     env_overrides = [a for a in overrides if a.split("=", 1)[0].strip() == "env"]
     if env_overrides:
         scratch = {}
         for assignment in env_overrides:
             apply_override(scratch, assignment)
-        if scratch.get("env") != data.get("env"):
+        if scratch.get("env") != data.get("env", TrainConfig.model_fields["env"].default):
             # The file's env kwargs belong to the file's env (household's shaped_reward means nothing
             # to an inventory env): another env on the command line starts from its own defaults.
             data["env_kwargs"] = {}
@@ -236,9 +263,11 @@ def config_from_dict(data: dict, overrides: list[str] | tuple[str, ...] = ()) ->
         apply_override(data, assignment)
     check_keys(data)
     try:
-        return TrainConfig.model_validate(data)
+        config = TrainConfig.model_validate(data)
     except ValidationError as err:
         raise ConfigError(_format_validation_error(err)) from None
+    check_applicable(config, overrides)
+    return config
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
@@ -264,4 +293,161 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
 
 
 def dump_config(config: TrainConfig) -> str:
-    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+    """The config as YAML, every setting spelled out except those that do not apply to it
+    (so that reading it back never trips :func:`check_applicable`)."""
+    data = config.model_dump(mode="json")
+    for item in inapplicable_settings(config, only_set=False):
+        *parents, last = item.key.split(".")
+        node = data
+        for part in parents:
+            node = node[part]
+        node.pop(last, None)
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+# --- settings that do not apply -----------------------------------------------------------
+
+TINY_ONLY = ("policy.tiny",)
+LLM_ONLY = (
+    "policy.model", "policy.lora", "policy.require_think", "rollout.max_tokens",
+    "train.device", "train.bf16", "train.gradient_checkpointing",
+)
+
+
+@dataclass(frozen=True)
+class Inapplicable:
+    key: str  # the setting that would be ignored, e.g. "algorithm.gamma"
+    because: str  # the setting whose value makes it so, e.g. "algorithm.estimator"
+
+    def message(self, config: TrainConfig) -> str:
+        value = _get(config, self.because)
+        return f"'{self.key}' does not apply with {self.because}={value!r}"
+
+
+def inapplicable_settings(config: TrainConfig, *, only_set: bool = True) -> list[Inapplicable]:
+    """The settings ``config`` would ignore: with ``only_set``, only those given explicitly (by a
+    file or an override; defaults never count) and not null."""
+    a = config.algorithm
+    rules = []
+    # Each registered estimator and loss declares the settings it reads (training.registry).
+    from training.advantages import ESTIMATORS
+    from training.losses import LOSSES
+
+    rules += [(k, "algorithm.estimator") for k in ESTIMATORS.unused_settings(a.estimator)]
+    rules += [(k, "algorithm.loss") for k in LOSSES.unused_settings(a.loss)]
+    rules += [(k, "policy.backend") for k in (TINY_ONLY if config.policy.backend != "tiny" else LLM_ONLY)]
+    if a.kl_coef == 0:
+        rules.append(("algorithm.kl_type", "algorithm.kl_coef"))
+    if not a.epo.enabled:
+        rules += [(f"algorithm.epo.{k}", "algorithm.epo.enabled") for k in EPOConfig.model_fields if k != "enabled"]
+    if not config.log.wandb:
+        rules.append(("log.wandb_project", "log.wandb"))
+    return [Inapplicable(key, because) for key, because in rules if not only_set or _is_set(config, key)]
+
+
+def check_applicable(config: TrainConfig, overrides: list[str] | tuple[str, ...] = ()) -> None:
+    """Raise :class:`ConfigError` naming every explicitly given setting that does not apply;
+    one the file gives, inapplicable because of a choice on the command line, only warns (once):
+    the file was written for another setup."""
+    errors = []
+    for item in inapplicable_settings(config):
+        message = item.message(config)
+        given_here = _on_command_line(item.key, overrides)
+        if _on_command_line(item.because, overrides) and not given_here:
+            if message not in _warned:
+                _warned.add(message)
+                print(f"agora: warning: {message}: the config file's value is ignored", file=sys.stderr)
+        else:
+            errors.append(f"{message} (given {'on the command line' if given_here else 'in the file'})")
+    if errors:
+        raise ConfigError("settings that do not apply (remove them):\n" + "\n".join(f"  {e}" for e in errors))
+
+
+_warned: set[str] = set()
+
+
+def _get(config: BaseModel, key: str) -> Any:
+    node = config
+    for part in key.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def _is_set(config: BaseModel, key: str) -> bool:
+    node = config
+    for part in key.split("."):
+        if part not in node.model_fields_set:
+            return False
+        node = getattr(node, part)
+    return node is not None
+
+
+def _on_command_line(key: str, overrides) -> bool:
+    """Whether an override assigns ``key``, a section holding it, or a key inside it."""
+    for assignment in overrides:
+        assigned = assignment.split("=", 1)[0].strip()
+        if assigned == key or key.startswith(assigned + ".") or assigned.startswith(key + "."):
+            return True
+    return False
+
+
+# --- the rollout settings, derived once --------------------------------------------------
+
+
+def training_rollout(config: TrainConfig, seed: int | None = None) -> RolloutConfig:
+    """How training plays: ``group_size`` copies per task, sampling as the rollout section says."""
+    r = config.rollout
+    sampling = SamplingConfig(temperature=r.temperature, top_p=r.top_p, max_tokens=r.max_tokens, seed=seed)
+    return RolloutConfig(group_size=r.group_size, memory_k=r.memory_k, max_turns=r.max_turns, sampling=sampling)
+
+
+def eval_rollout(
+    config: TrainConfig | None = None,
+    *,
+    max_turns: int | None = None,
+    memory_k: int | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+) -> RolloutConfig:
+    """How evaluation plays a run's policy: one copy per task with the run's turn cap, memory
+    window and reply length, at ``train.eval_temperature`` (top-p 1), as during training.
+    Without a run, the :class:`RolloutConfig` defaults, greedy. Arguments not None win."""
+    base = RolloutConfig(sampling=SamplingConfig(temperature=0.0))
+    if config is not None:
+        base = replace(training_rollout(config), group_size=1, sampling=SamplingConfig(
+            temperature=config.train.eval_temperature, max_tokens=config.rollout.max_tokens
+        ))
+    return replace(
+        base,
+        max_turns=base.max_turns if max_turns is None else max_turns,
+        memory_k=base.memory_k if memory_k is None else memory_k,
+        sampling=replace(
+            base.sampling,
+            temperature=base.sampling.temperature if temperature is None else temperature,
+            max_tokens=base.sampling.max_tokens if max_tokens is None else max_tokens,
+        ),
+    )
+
+
+def eval_env_kwargs(config: TrainConfig) -> dict[str, Any]:
+    """The env settings evaluation plays: the training env's, with ``train.eval_env_kwargs`` on top."""
+    return {**config.env_kwargs, **config.train.eval_env_kwargs}
+
+
+def runs_env_kwargs(env_id: str, runs: list[TrainConfig]) -> dict[str, Any]:
+    """The env settings one evaluation of several policies plays: those of the training runs
+    trained on ``env_id`` (they must agree, or the comparison is not like for like); none: {}."""
+    settings = {}
+    for run in runs:
+        if _full_env_id(run.env) == _full_env_id(env_id):
+            settings[yaml.safe_dump(eval_env_kwargs(run), sort_keys=True)] = eval_env_kwargs(run)
+    if len(settings) > 1:
+        raise ConfigError(
+            f"the training runs evaluated on {env_id} used different env settings ({list(settings.values())}); "
+            "evaluate them separately"
+        )
+    return next(iter(settings.values()), {})
+
+
+def _full_env_id(env_id: str) -> str:
+    return env_id if "/" in env_id else f"agora/{env_id}"

@@ -1,9 +1,5 @@
-"""Evaluation on fixed task panels: success rate and mean reward with 95% confidence intervals.
-
-A panel is the same list of tasks on every machine: task ``i`` of a named split for envs that
-have splits (``reset(options={"split": s, "index": i})``), else reset seed ``EVAL_SEED_BASE + i``
-(training draws its seeds below that base, so the two never meet). Training tasks of split envs
-are ``reset(seed=s, options={"split": "train"})``: the env draws the task from the seed.
+"""Evaluation on fixed task panels (:mod:`training.tasks`): success rate and mean reward with
+95% confidence intervals, from the episode outcomes of :mod:`training.outcomes`.
 """
 
 from __future__ import annotations
@@ -11,51 +7,17 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-import envs
 from agents.agent import Agent
-from agents.policy import SamplingConfig
+from training.outcomes import EpisodeOutcome, episode_outcomes
 from training.records import StepRecord, write_jsonl
-from training.rollout import RolloutConfig, Task, rollout
+from training.rollout import RolloutConfig, rollout
 from training.stats import Estimate, mean_interval, wilson_interval
-
-EVAL_SEED_BASE = 1_000_000
-
-
-def eval_panel(env_id: str, split: str | None, episodes: int) -> list[Task]:
-    """The fixed evaluation tasks of an env: identical on every machine and every run."""
-    if episodes < 1:
-        raise ValueError(f"episodes must be >= 1, got {episodes}")
-    spec = envs.spec(env_id)
-    if spec.splits:
-        if split not in spec.splits:
-            raise ValueError(f"{env_id} has splits {list(spec.splits)}; got split={split!r}")
-        return [Task(seed=i, options={"split": split, "index": i}, group_id=f"{split}-{i}") for i in range(episodes)]
-    return [Task(seed=EVAL_SEED_BASE + i, group_id=f"eval-{i}") for i in range(episodes)]
-
-
-def training_tasks(env_id: str, split: str, n: int, rng: np.random.Generator) -> list[Task]:
-    """``n`` training tasks drawn with ``rng`` (from the train split where the env has splits)."""
-    spec = envs.spec(env_id)
-    seeds = rng.integers(0, EVAL_SEED_BASE, size=n)
-    if spec.splits:
-        if split not in spec.splits:
-            raise ValueError(f"{env_id} has splits {list(spec.splits)}; got split={split!r}")
-        return [Task(seed=int(s), options={"split": split}) for s in seeds]  # the seed picks the task
-    return [Task(seed=int(s)) for s in seeds]
-
-
-@dataclass
-class EpisodeOutcome:
-    episode_id: str
-    task_type: str
-    won: bool
-    reward: float
-    length: int
+from training.tasks import eval_panel
 
 
 @dataclass
@@ -74,25 +36,6 @@ class EvalSummary:
 
     def table_row(self) -> str:
         return f"{self.policy:<16} {self.episodes:>5}  success {self.success}  reward {self.reward}  steps {self.length.mean:.1f}"
-
-
-def episode_outcomes(records: Sequence[StepRecord]) -> list[EpisodeOutcome]:
-    """Fold step rows into episodes; a multi-agent episode is won if any agent's info says so."""
-    rows = defaultdict(list)
-    for r in records:
-        rows[str(r.episode_id)].append(r)
-    outcomes = []
-    for episode_id, steps in rows.items():
-        outcomes.append(
-            EpisodeOutcome(
-                episode_id=episode_id,
-                task_type=str(steps[0].info.get("task_type", "all")),
-                won=any(bool(s.info.get("won")) for s in steps if s.done),
-                reward=float(sum(s.reward for s in steps)),
-                length=len({s.turn for s in steps}),
-            )
-        )
-    return outcomes
 
 
 def summarize(env_id: str, policy: str, split: str | None, outcomes: Sequence[EpisodeOutcome]) -> EvalSummary:
@@ -129,17 +72,7 @@ def evaluate(
     tasks = eval_panel(env_id, split, episodes)
     records: list[StepRecord] = []
     for seed in seeds:
-        config = RolloutConfig(
-            group_size=1,
-            memory_k=base.memory_k,
-            max_turns=base.max_turns,
-            sampling=SamplingConfig(
-                temperature=base.sampling.temperature,
-                top_p=base.sampling.top_p,
-                max_tokens=base.sampling.max_tokens,
-                seed=seed,
-            ),
-        )
+        config = replace(base, group_size=1, sampling=replace(base.sampling, seed=seed))
         for start in range(0, len(tasks), batch_size):
             chunk = tasks[start : start + batch_size]
             records += rollout(env_id, agent, chunk, config, episode_prefix=f"s{seed}.{start}.", env_kwargs=env_kwargs)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from agents.logprobs import entropy
 from training.registry import LossSpec, Registry
 
 AGG_MODES = ("token-mean", "seq-mean-token-mean", "seq-mean-token-sum")
@@ -46,13 +47,8 @@ def aggregate(values: torch.Tensor, mask: torch.Tensor, mode: str = "token-mean"
 
 
 def entropy_from_logits(logits: torch.Tensor) -> torch.Tensor:
-    """Per-position entropy of softmax(logits): logsumexp(z) - sum softmax(z) * z.
-
-    Logits of -inf (banned tokens) have probability 0 and add nothing, instead of 0 * inf = nan.
-    """
-    probs = torch.softmax(logits, dim=-1)
-    finite = logits.masked_fill(torch.isneginf(logits), 0.0)
-    return torch.logsumexp(logits, dim=-1) - (probs * finite).sum(dim=-1)
+    """Per-position entropy of softmax(logits); logits of -inf (banned tokens) add nothing."""
+    return entropy(torch.log_softmax(logits, dim=-1))
 
 
 def _token_advantages(advantages: torch.Tensor, like: torch.Tensor) -> torch.Tensor:

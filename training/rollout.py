@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 import envs
 from agents.agent import Agent, Decision
 from agents.policy import Generation, SamplingConfig
+from agents.prompting import DEFAULT_MEMORY_K
 from training.records import StepRecord
-
-DEFAULT_MEMORY_K = 3
 
 
 @dataclass
@@ -40,27 +39,53 @@ def chosen_action(gen: Generation) -> tuple[str, bool]:
     return gen.extra.get("action", gen.text), bool(gen.extra.get("format_valid", True))
 
 
-def _record(
-    *, env_id: str, episode_id: str, group_id: str, agent_id: str, turn: int, obs: str, gen: Generation,
-    action: str, reward: float, done: bool, valid: bool, info: dict,
-) -> StepRecord:
-    extra = {k: v for k, v in gen.extra.items() if k not in ("action", "format_valid")}
-    return StepRecord(
-        episode_id=episode_id,
-        group_id=group_id,
-        agent_id=agent_id,
-        turn=turn,
-        obs=obs,
-        prompt_ids=list(gen.prompt_ids or []),
-        response_ids=list(gen.response_ids or []),
-        logprobs=[float(x) for x in gen.logprobs or []],
-        reward=float(reward),
-        done=done,
-        action_valid=valid,
-        env=env_id,
-        action=action,
-        info={**extra, "won": bool(info.get("won", False)), "task_type": str(info.get("task_type", "all"))},
-    )
+@dataclass
+class _Steps:
+    """Builds the decisions and step records of one rollout call, single- or multi-agent alike."""
+
+    env_id: str
+    family: str
+    tasks: Sequence[Task]
+    config: RolloutConfig
+    episode_prefix: str
+
+    def decision(self, task: str, observation: str, admissible, memory: list, turn: int, agent_id: str, env) -> Decision:
+        k = self.config.memory_k
+        return Decision(
+            task=task,
+            observation=observation,
+            admissible_actions=list(admissible),
+            memory=memory[-k:] if k else [],
+            turn=turn,
+            max_turns=self.config.max_turns,
+            family=self.family,
+            agent_id=agent_id,
+            env=env,
+        )
+
+    def record(
+        self, *, task_index: int, copy: int, agent_id: str, turn: int, obs: str, gen: Generation,
+        reward: float, finished: bool, info: dict,
+    ) -> StepRecord:
+        """The step row of one decision; ``finished``: the env ended the episode for this agent."""
+        action, format_valid = chosen_action(gen)
+        extra = {k: v for k, v in gen.extra.items() if k not in ("action", "format_valid")}
+        return StepRecord(
+            episode_id=f"{self.episode_prefix}{task_index}.{copy}",
+            group_id=self.tasks[task_index].group_id or f"{self.episode_prefix}{task_index}",
+            agent_id=agent_id,
+            turn=turn,
+            obs=obs,
+            prompt_ids=list(gen.prompt_ids or []),
+            response_ids=list(gen.response_ids or []),
+            logprobs=[float(x) for x in gen.logprobs or []],
+            reward=float(reward),
+            done=finished or turn == self.config.max_turns - 1,
+            action_valid=bool(info.get("action_valid", True)) and format_valid,
+            env=self.env_id,
+            action=action,
+            info={**extra, "won": bool(info.get("won", False)), "task_type": str(info.get("task_type", "all"))},
+        )
 
 
 def rollout_single(
@@ -73,7 +98,7 @@ def rollout_single(
     on_step: Callable[[int], None] | None = None,
 ) -> list[StepRecord]:
     """Play every task ``config.group_size`` times in lock step and return the step records."""
-    family = envs.spec(env_id).family
+    steps = _Steps(env_id, envs.spec(env_id).family, tasks, config, episode_prefix)
     runner = envs.GroupRunner(env_id, len(tasks), config.group_size, **(env_kwargs or {}))
     try:
         obs, infos = runner.reset([t.seed for t in tasks], [t.options for t in tasks])
@@ -86,15 +111,8 @@ def rollout_single(
             if not live:
                 break
             decisions = [
-                Decision(
-                    task=tasks_text[k],
-                    observation=obs[k],
-                    admissible_actions=list(infos[k]["admissible_actions"]),
-                    memory=memories[k][-config.memory_k :] if config.memory_k else [],
-                    turn=turn,
-                    max_turns=config.max_turns,
-                    family=family,
-                    env=runner.envs[k].unwrapped,
+                steps.decision(
+                    tasks_text[k], obs[k], infos[k]["admissible_actions"], memories[k], turn, "agent", runner.envs[k].unwrapped
                 )
                 for k in live
             ]
@@ -102,26 +120,14 @@ def rollout_single(
             if len(gens) != len(live):
                 raise RuntimeError(f"agent returned {len(gens)} generations for {len(live)} decisions")
             actions = [""] * n
-            format_ok = [True] * n
             for k, gen in zip(live, gens):
-                actions[k], format_ok[k] = chosen_action(gen)
+                actions[k] = chosen_action(gen)[0]
             out = runner.step(actions)
             for k, gen in zip(live, gens):
-                task_index = runner.group_of(k)
-                done = out.terminated[k] or out.truncated[k] or turn == config.max_turns - 1
                 records.append(
-                    _record(
-                        env_id=env_id,
-                        episode_id=f"{episode_prefix}{task_index}.{k % config.group_size}",
-                        group_id=tasks[task_index].group_id or f"{episode_prefix}{task_index}",
-                        agent_id="agent",
-                        turn=turn,
-                        obs=obs[k],
-                        gen=gen,
-                        action=actions[k],
-                        reward=out.rewards[k],
-                        done=done,
-                        valid=bool(out.infos[k].get("action_valid", True)) and format_ok[k],
+                    steps.record(
+                        task_index=runner.group_of(k), copy=k % config.group_size, agent_id="agent", turn=turn,
+                        obs=obs[k], gen=gen, reward=out.rewards[k], finished=out.terminated[k] or out.truncated[k],
                         info=out.infos[k],
                     )
                 )
@@ -141,9 +147,10 @@ def rollout_multi(
     config: RolloutConfig,
     episode_prefix: str = "",
     env_kwargs: dict | None = None,
+    on_step: Callable[[int], None] | None = None,
 ) -> list[StepRecord]:
     """Multi-agent rollouts: every live agent of every env copy decides in one batch per turn."""
-    family = envs.spec(env_id).family
+    steps = _Steps(env_id, envs.spec(env_id).family, tasks, config, episode_prefix)
     copies = [(i, j) for i in range(len(tasks)) for j in range(config.group_size)]
     games = [envs.make(env_id, **(env_kwargs or {})) for _ in copies]
     records: list[StepRecord] = []
@@ -159,49 +166,32 @@ def rollout_multi(
             decisions = []
             for c, a in rows:
                 observations, infos, memory = state[c]
+                info = infos[a]
                 decisions.append(
-                    Decision(
-                        task=infos[a].get("task", ""),
-                        observation=observations[a],
-                        admissible_actions=list(infos[a].get("admissible_actions", [])),
-                        memory=memory[a][-config.memory_k :] if config.memory_k else [],
-                        turn=turn,
-                        max_turns=config.max_turns,
-                        family=family,
-                        agent_id=str(a),
-                        env=games[c],
+                    steps.decision(
+                        info.get("task", ""), observations[a], info.get("admissible_actions", []), memory[a], turn, str(a), games[c]
                     )
                 )
             gens = agent.act(decisions, config.sampling)
-            chosen = [chosen_action(g) for g in gens]
             for c, game in enumerate(games):
                 mine = [(r, a) for r, (cc, a) in enumerate(rows) if cc == c]
                 if not mine:
                     continue
                 observations, infos, memory = state[c]
-                new_obs, rewards, terms, truncs, new_infos = game.step({a: chosen[r][0] for r, a in mine})
+                new_obs, rewards, terms, truncs, new_infos = game.step({a: chosen_action(gens[r])[0] for r, a in mine})
                 task_index, copy = copies[c]
                 for r, a in mine:
-                    info = new_infos.get(a, {})
-                    done = terms.get(a, True) or truncs.get(a, False) or turn == config.max_turns - 1
                     records.append(
-                        _record(
-                            env_id=env_id,
-                            episode_id=f"{episode_prefix}{task_index}.{copy}",
-                            group_id=tasks[task_index].group_id or f"{episode_prefix}{task_index}",
-                            agent_id=str(a),
-                            turn=turn,
-                            obs=observations[a],
-                            gen=gens[r],
-                            action=chosen[r][0],
-                            reward=rewards.get(a, 0.0),
-                            done=done,
-                            valid=bool(info.get("action_valid", True)) and chosen[r][1],
-                            info=info,
+                        steps.record(
+                            task_index=task_index, copy=copy, agent_id=str(a), turn=turn, obs=observations[a],
+                            gen=gens[r], reward=rewards.get(a, 0.0), finished=terms.get(a, True) or truncs.get(a, False),
+                            info=new_infos.get(a, {}),
                         )
                     )
-                    memory[a].append((observations[a], chosen[r][0]))
+                    memory[a].append((observations[a], chosen_action(gens[r])[0]))
                 state[c] = (new_obs, new_infos, memory)
+            if on_step is not None:
+                on_step(len(rows))
         return records
     finally:
         for game in games:
@@ -211,6 +201,5 @@ def rollout_multi(
 def rollout(env_id: str, agent: Agent, tasks: Sequence[Task], config: RolloutConfig, **kwargs) -> list[StepRecord]:
     """Dispatch on the env's kind: one call for single- and multi-agent envs."""
     if envs.spec(env_id).kind == "multi":
-        kwargs.pop("on_step", None)
         return rollout_multi(env_id, agent, tasks, config, **kwargs)
     return rollout_single(env_id, agent, tasks, config, **kwargs)

@@ -17,16 +17,17 @@ import numpy as np
 import torch
 
 from agents.agent import TokenScores, TrainableAgent
-from agents.policy import SamplingConfig
 from training import checkpoint as ckpt
 from training.advantages import ESTIMATORS
-from training.config import TrainConfig, dump_config
+from training.config import TrainConfig, dump_config, eval_env_kwargs, eval_rollout, training_rollout
 from training.epo import EPORegularizer
-from training.evaluation import EvalSummary, episode_outcomes, evaluate, training_tasks
+from training.evaluation import EvalSummary, evaluate
 from training.losses import LOSSES, LossBatch, aggregate
 from training.metrics_log import MetricsLog
+from training.outcomes import episode_outcomes
 from training.records import StepRecord
 from training.rollout import RolloutConfig, rollout
+from training.tasks import training_tasks
 
 
 def compute_advantages(records: list[StepRecord], config: TrainConfig) -> np.ndarray:
@@ -103,11 +104,7 @@ class Trainer:
 
     # --- one update --------------------------------------------------------------------
     def rollout_config(self, update: int) -> RolloutConfig:
-        r = self.config.rollout
-        sampling = SamplingConfig(
-            temperature=r.temperature, top_p=r.top_p, max_tokens=r.max_tokens, seed=derived_seed(self.config.train.seed, update, 1)
-        )
-        return RolloutConfig(group_size=r.group_size, memory_k=r.memory_k, max_turns=r.max_turns, sampling=sampling)
+        return training_rollout(self.config, seed=derived_seed(self.config.train.seed, update, 1))
 
     def collect(self, update: int) -> list[StepRecord]:
         c = self.config
@@ -197,14 +194,10 @@ class Trainer:
     # --- the loop --------------------------------------------------------------------
     def evaluate(self) -> EvalSummary:
         c = self.config
-        r = c.rollout
-        config = RolloutConfig(
-            memory_k=r.memory_k, max_turns=r.max_turns, sampling=SamplingConfig(temperature=c.train.eval_temperature, max_tokens=r.max_tokens)
-        )
         self.agent.train_mode(False)
         summary, _ = evaluate(
-            c.env, self.agent, c.policy.backend, c.train.eval_split, c.train.eval_episodes, rollout_config=config,
-            env_kwargs={**c.env_kwargs, **c.train.eval_env_kwargs},
+            c.env, self.agent, c.policy.backend, c.train.eval_split, c.train.eval_episodes, rollout_config=eval_rollout(c),
+            env_kwargs=eval_env_kwargs(c),
         )
         return summary
 

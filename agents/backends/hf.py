@@ -2,12 +2,8 @@
 
 The sampling loop is written out (prefill, then one token at a time on the KV cache) rather than
 delegated to ``model.generate``, so the distribution each token is drawn from is the one defined
-here, the one :func:`response_logprobs` recomputes, and the one vLLM reports with
-``logprobs_mode="processed_logprobs"``:
-
-    greedy (T < 1e-5):  argmax, log-prob = log_softmax(logits)
-    otherwise:       logits / T, then top-p (smallest set of tokens whose probability reaches
-                     top_p, at least one), renormalised: log-prob = log_softmax of that.
+by :func:`agents.logprobs.processed_logprobs`, the one :func:`response_logprobs` recomputes,
+and the one vLLM reports with ``logprobs_mode="processed_logprobs"`` (greedy: argmax).
 
 The checkpoint's own generation defaults (top_k, repetition penalty, ...) are ignored on purpose:
 the :class:`SamplingConfig` is the whole story.
@@ -26,26 +22,9 @@ from pathlib import Path
 import torch
 
 from agents.backends.chat import encode_prompt, stop_token_ids
+from agents.logprobs import entropy, processed_logprobs
 from agents.models import resolve_model_path
-from agents.policy import GREEDY_TEMPERATURE, Generation, Policy, Prompt, SamplingConfig, check_prompts
-
-
-def processed_logprobs(logits: torch.Tensor, temperature: float, top_p: float = 1.0) -> torch.Tensor:
-    """Log-probs (float32, last dim = vocabulary) of the distribution sampling draws from."""
-    logits = logits.float()
-    if temperature < GREEDY_TEMPERATURE:
-        return torch.log_softmax(logits, dim=-1)
-    logits = logits / temperature
-    if top_p < 1.0:
-        # Same rule as vLLM and transformers' TopPLogitsWarper: sort ascending, drop the tokens
-        # whose cumulative probability stays within 1 - top_p, always keep the most likely one.
-        sorted_logits, order = torch.sort(logits, dim=-1)
-        cumulative = torch.softmax(sorted_logits, dim=-1).cumsum(dim=-1)
-        drop_sorted = cumulative <= 1 - top_p
-        drop_sorted[..., -1] = False
-        drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
-        logits = logits.masked_fill(drop, float("-inf"))
-    return torch.log_softmax(logits, dim=-1)
+from agents.policy import Generation, Policy, Prompt, SamplingConfig, check_prompts
 
 
 def _accepts_logits_to_keep(model) -> bool:
@@ -99,10 +78,7 @@ def response_logprobs(
     picked = logprobs.gather(-1, targets.unsqueeze(-1)).squeeze(-1).masked_fill(~mask, 0.0)
     if not with_entropy:
         return picked, mask
-    # Tokens cut by top-p have log-prob -inf and probability 0: they add 0, not 0 * inf = nan.
-    finite = logprobs.masked_fill(torch.isneginf(logprobs), 0.0)
-    entropy = -(logprobs.exp() * finite).sum(dim=-1)
-    return picked, mask, entropy.masked_fill(~mask, 0.0)
+    return picked, mask, entropy(logprobs).masked_fill(~mask, 0.0)
 
 
 class HFPolicy(Policy):

@@ -35,12 +35,10 @@ import torch.nn.functional as F
 from agents.agent import TokenScores, TrainableAgent
 from agents.backends.hf import HFPolicy, response_logprobs
 from agents.llm.agent import LLMAgent
+from agents.llm.lora import LoraConfig, as_lora_config
 from agents.llm.weights import save_merged
 from agents.models import resolve_model_path
 from agents.policy import SamplingConfig
-
-LORA_KEYS = ("r", "alpha", "dropout", "target_modules")
-
 
 def pick_device(device: str | torch.device | None) -> torch.device:
     if device is None or str(device) == "auto":
@@ -51,23 +49,10 @@ def pick_device(device: str | torch.device | None) -> torch.device:
     return device
 
 
-def _check_lora(lora: dict | None) -> dict | None:
-    if lora is None:
-        return None
-    unknown = set(lora) - set(LORA_KEYS)
-    if unknown:
-        raise ValueError(f"unknown LoRA settings {sorted(unknown)}; expected {list(LORA_KEYS)}")
-    missing = set(LORA_KEYS) - set(lora)
-    if missing:
-        raise ValueError(f"LoRA settings lack {sorted(missing)}")
-    return {"r": int(lora["r"]), "alpha": int(lora["alpha"]), "dropout": float(lora["dropout"]),
-            "target_modules": [str(m) for m in lora["target_modules"]]}
-
-
 class TrainableLLMAgent(LLMAgent, TrainableAgent):
     """``model``: ``None``/``"default"`` (embedded SmolLM2-135M-Instruct) or a local checkpoint.
 
-    ``lora``: ``{"r", "alpha", "dropout", "target_modules"}`` or ``None`` for full fine-tuning.
+    ``lora``: a :class:`~agents.llm.lora.LoraConfig` (or a dict of its fields), ``None`` for full fine-tuning.
     ``temperature``/``top_p``/``max_tokens``: the rollout sampling, also used for scoring.
     ``bf16``/``gradient_checkpointing``: ``None`` = on when training on a GPU.
     ``micro_batch_size``: rows per forward pass in ``token_scores``; bounds memory when scoring
@@ -79,7 +64,7 @@ class TrainableLLMAgent(LLMAgent, TrainableAgent):
         self,
         model: str | None = None,
         *,
-        lora: dict | None = None,
+        lora: LoraConfig | dict | None = None,
         rollout_backend: str = "hf",
         require_think: bool = True,
         temperature: float = 1.0,
@@ -100,7 +85,7 @@ class TrainableLLMAgent(LLMAgent, TrainableAgent):
             raise ValueError(f"micro_batch_size must be >= 1, got {micro_batch_size}")
         sampling = SamplingConfig(temperature=temperature, top_p=top_p, max_tokens=max_tokens)
         self.path = resolve_model_path(model)
-        self.lora = _check_lora(lora)
+        self.lora = as_lora_config(lora)
         self.rollout_backend = rollout_backend
         self.micro_batch_size = micro_batch_size
         self.device = pick_device(device)
@@ -120,8 +105,8 @@ class TrainableLLMAgent(LLMAgent, TrainableAgent):
             from peft import LoraConfig, get_peft_model
 
             config = LoraConfig(
-                r=self.lora["r"], lora_alpha=self.lora["alpha"], lora_dropout=self.lora["dropout"],
-                target_modules=self.lora["target_modules"], task_type="CAUSAL_LM",
+                r=self.lora.r, lora_alpha=self.lora.alpha, lora_dropout=self.lora.dropout,
+                target_modules=list(self.lora.target_modules), task_type="CAUSAL_LM",
             )
             with torch.random.fork_rng(devices=[]):  # adapter init from the seed, on the CPU, any device
                 torch.manual_seed(seed)
@@ -193,10 +178,10 @@ class TrainableLLMAgent(LLMAgent, TrainableAgent):
     def state_dict(self) -> dict[str, Any]:
         """``{"config": {"lora": ...}, "tensors": {name: tensor}}``: with LoRA only the adapter tensors."""
         tensors = {name: p.detach().to("cpu").clone().contiguous() for name, p in self._trainable_named().items()}
-        return {"config": {"lora": copy.deepcopy(self.lora)}, "tensors": tensors}
+        return {"config": {"lora": self.lora.model_dump() if self.lora else None}, "tensors": tensors}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        lora = _check_lora((state.get("config") or {}).get("lora"))
+        lora = as_lora_config((state.get("config") or {}).get("lora"))
         if lora != self.lora:
             raise ValueError(f"checkpoint LoRA settings {lora} differ from this agent's {self.lora}")
         tensors = state["tensors"]
@@ -239,25 +224,3 @@ class TrainableLLMAgent(LLMAgent, TrainableAgent):
         if self._weights_dir is not None:
             shutil.rmtree(self._weights_dir, ignore_errors=True)
             self._weights_dir = None
-
-
-def build_llm_trainable(config) -> TrainableLLMAgent:
-    """The trainable agent a :class:`training.config.TrainConfig` describes (``policy.backend``
-    ``hf`` or ``vllm``). Read by attribute, so ``agents`` does not import ``training``."""
-    p, r, t = config.policy, config.rollout, config.train
-    if p.backend not in ("hf", "vllm"):
-        raise ValueError(f"build_llm_trainable takes policy.backend hf or vllm, got {p.backend!r}")
-    lora = p.lora.model_dump() if p.lora is not None else None
-    return TrainableLLMAgent(
-        p.model,
-        lora=lora,
-        rollout_backend=p.backend,
-        require_think=p.require_think,
-        temperature=r.temperature,
-        top_p=r.top_p,
-        max_tokens=r.max_tokens,
-        device=t.device,
-        bf16=t.bf16,
-        gradient_checkpointing=t.gradient_checkpointing,
-        seed=t.seed,
-    )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
 from itertools import chain
 from typing import Any
 
@@ -20,20 +19,11 @@ import numpy as np
 import torch
 
 from agents.agent import Decision, TokenScores, TrainableAgent
+from agents.logprobs import entropy, processed_logprobs
 from agents.policy import Generation, SamplingConfig
+from agents.tiny.config import TinyConfig
 from agents.tiny.model import TinyScorer
 from agents.tiny.tokenizer import action_ids, context_ids, outcome_matches
-
-
-@dataclass(frozen=True)
-class TinyConfig:
-    vocab_size: int = 8192  # embedding rows; hashed ids are folded into them
-    dim: int = 64  # embedding width
-    hidden: int = 128  # MLP width
-    max_words: int = 256  # words kept per text (observation, task, action)
-    memory_obs_k: int = 2  # remembered observations used (most recent)
-    memory_act_k: int | None = None  # remembered actions used (most recent); None = all the rollout gives
-    novelty_prior: float = 0.0  # > 0: the untrained policy avoids repeating actions (see agents.tiny.model)
 
 
 class TinyAgent(TrainableAgent):
@@ -148,10 +138,9 @@ class TinyAgent(TrainableAgent):
             top_ps.append(float(extra.get("top_p", 1.0)))
         scores = self.model(*batch_tensors([list(p) for p in prompt_ids], candidates, outcomes))
         logprobs = processed_logprobs(scores, torch.tensor(temperatures), torch.tensor(top_ps))
-        probs = logprobs.exp()
-        entropy = -(probs * logprobs.masked_fill(probs == 0, 0.0)).sum(-1)
+        spread = entropy(logprobs)  # before the gather: autograd then sums the gradients in a fixed order
         chosen = logprobs.gather(1, torch.tensor(choices).unsqueeze(1))
-        return TokenScores(logprobs=chosen, entropy=entropy.unsqueeze(1), mask=torch.ones_like(chosen))
+        return TokenScores(logprobs=chosen, entropy=spread.unsqueeze(1), mask=torch.ones_like(chosen))
 
     def trainable_parameters(self) -> list[torch.nn.Parameter]:
         return [p for p in self.model.parameters() if p.requires_grad]
@@ -159,7 +148,7 @@ class TinyAgent(TrainableAgent):
     def state_dict(self) -> dict[str, Any]:
         """``{"config": plain dict, "tensors": {name: tensor}}`` (safetensors-ready tensors)."""
         tensors = {name: t.detach().clone().contiguous() for name, t in self.model.state_dict().items()}
-        return {"config": asdict(self.config), "tensors": tensors}
+        return {"config": self.config.model_dump(), "tensors": tensors}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         config = _config_from(state)
@@ -185,30 +174,13 @@ class TinyAgent(TrainableAgent):
 
 
 def _config_from(state: dict[str, Any]) -> TinyConfig:
-    unknown = sorted(set(state["config"]) - {f.name for f in fields(TinyConfig)})
+    unknown = sorted(set(state["config"]) - set(TinyConfig.model_fields))
     if unknown:
         raise ValueError(
             f"the checkpoint's tiny-policy config has settings this version of agora does not know: {unknown} "
             "(saved by another version?)"
         )
     return TinyConfig(**state["config"])
-
-
-def processed_logprobs(scores: torch.Tensor, temperature: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
-    """Log-probs of the distribution sampled from, per row: scores / temperature, then top-p
-    truncated and renormalised the way vLLM and transformers do it; greedy rows (temperature 0)
-    report plain ``log_softmax(scores)``, as the token backends do."""
-    greedy = temperature <= 0
-    logits = scores / torch.where(greedy, torch.ones_like(temperature), temperature).unsqueeze(1)
-    top_p = torch.where(greedy, torch.ones_like(top_p), top_p)
-    if bool((top_p < 1).any()):
-        sorted_logits, order = torch.sort(logits, dim=-1)
-        cumulative = torch.softmax(sorted_logits, dim=-1).cumsum(dim=-1)
-        drop_sorted = cumulative <= (1 - top_p).unsqueeze(1)
-        drop_sorted[..., -1] = False  # always keep the most likely candidate
-        drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
-        logits = logits.masked_fill(drop, float("-inf"))
-    return torch.log_softmax(logits, dim=-1)
 
 
 def batch_tensors(

@@ -1,28 +1,39 @@
-"""Build agents by name for `agora train` and `agora eval`: expert, random, tiny, hf, vllm, openai."""
+"""Build agents for `agora train` (from a config) and `agora eval` (by name: expert, random, tiny,
+hf, vllm, openai). The only place that reads the trainer config's layout to build an agent: agents
+themselves take plain arguments or their own config section."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from agents.agent import Agent, TrainableAgent
-from training.config import TrainConfig
+from training.config import TrainConfig, load_config
 
-POLICIES = ("expert", "random", "tiny", "hf", "vllm", "openai")
+POLICIES = ("expert", "random", "tiny", "hf", "vllm", "openai")  # the names `agora eval --policy` takes
 
 
 def build_trainable(config: TrainConfig) -> TrainableAgent:
-    p = config.policy
+    """The agent ``config.policy`` describes, with its initial weights drawn from ``train.seed``."""
+    p, r, t = config.policy, config.rollout, config.train
     if p.backend == "tiny":
-        from agents.tiny.agent import TinyAgent, TinyConfig
+        from agents.tiny.agent import TinyAgent
 
-        t = p.tiny
-        return TinyAgent(
-            TinyConfig(vocab_size=t.vocab_buckets, dim=t.embed_dim, hidden=t.hidden_dim, novelty_prior=t.novelty_prior),
-            seed=config.train.seed,
-        )
-    from agents.llm import build_llm_trainable
+        return TinyAgent(p.tiny, seed=t.seed)
+    from agents.llm.trainable import TrainableLLMAgent
 
-    return build_llm_trainable(config)
+    return TrainableLLMAgent(
+        p.model,
+        lora=p.lora,
+        rollout_backend=p.backend,
+        require_think=p.require_think,
+        temperature=r.temperature,
+        top_p=r.top_p,
+        max_tokens=r.max_tokens,
+        device=t.device,
+        bf16=t.bf16,
+        gradient_checkpointing=t.gradient_checkpointing,
+        seed=t.seed,
+    )
 
 
 def load_tiny(path: str | Path) -> TrainableAgent:
@@ -38,10 +49,19 @@ def is_run_folder(path: str | Path | None) -> bool:
     return path is not None and (Path(path) / "config.yaml").is_file()
 
 
+def trained_run(model: str | Path | None) -> TrainConfig | None:
+    """The config of the training run ``model`` is (a run folder or one of its checkpoints), else None."""
+    if model is None:
+        return None
+    for folder in (Path(model), *Path(model).parents[:2]):
+        if is_run_folder(folder):
+            return load_config(folder / "config.yaml")
+    return None
+
+
 def load_trained(run_dir: str | Path) -> TrainableAgent:
     """The policy a training run saved: its config rebuilds the agent, its checkpoint the weights."""
     from training import checkpoint
-    from training.config import load_config
 
     agent = build_trainable(load_config(Path(run_dir) / "config.yaml"))
     agent.load_state_dict(checkpoint.load(run_dir)[0])
