@@ -170,7 +170,8 @@ def test_every_key_has_a_type_a_default_and_a_doc():
     keys = [key for key, *_ in rows]
     assert {"algorithm.gamma", "policy.tiny.dim", "policy.lora.r", "algorithm.epo.kappa_high", "train.max_minutes"} <= set(keys)
     assert all(doc for *_, doc in rows), [key for key, *_, doc in rows if not doc]
-    assert dict((key, kind) for key, kind, *_ in rows)["algorithm.estimator"] == "grpo | gigpo | hgpo | drmas"
+    assert dict((key, kind) for key, kind, *_ in rows)["algorithm.norm_mode"] == "mean_std_norm | mean_norm"
+    assert dict((key, kind) for key, kind, *_ in rows)["algorithm.estimator"] == "str"  # any registered name
     assert dict((key, kind) for key, kind, *_ in rows)["train.max_minutes"] == "float | null"
 
 

@@ -223,7 +223,7 @@ def reinforce_loss(batch: LossBatch) -> LossTerms:
 
 
 def test_the_trainer_optimises_the_loss_named_in_the_config(tmp_path, monkeypatch):
-    from training.policies import build_trainable
+    from training.agent_factory import build_trainable
     from training.trainer import Trainer
 
     monkeypatch.setitem(LOSSES._specs, "plain_pg", LossSpec("plain_pg", reinforce_loss))
