@@ -45,6 +45,7 @@ class PeriodOutcome:
     holding: np.ndarray
     penalty: np.ndarray
     profit: np.ndarray  # per node, undiscounted
+    total_profit: np.ndarray  # (batch,), profit summed over nodes
     reward: np.ndarray  # (batch,), discounted total profit
 
 
@@ -101,7 +102,10 @@ class SupplyChain:
 
     def inventory_position(self) -> np.ndarray:
         """Per node: on hand + on the way in + owed to it - what it owes (customers and links)."""
-        incoming = self.pipeline.sum(axis=2) + self.owed
+        on_the_way = self.pipeline.dot(self._hot.slot_ones)  # summed over slots; quicker than sum(axis=2)
+        if not self.config.backlog:  # nothing is owed or backlogged
+            return self.on_hand + on_the_way.dot(self.to_customer)
+        incoming = on_the_way + self.owed
         return self.on_hand - self.backlog + incoming.dot(self.to_customer) - self.owed.dot(self.from_supplier)
 
     def step(self, orders: np.ndarray) -> PeriodOutcome:
@@ -115,7 +119,9 @@ class SupplyChain:
         # config order: link k gets its request, or what the earlier links' requests left over.
         # (A source's on-hand stays 0, as it has no suppliers and no customers of its own.)
         room = np.minimum(self.on_hand.take(self.supplier, axis=1) + hot.source_stock, hot.supplier_capacity)
-        shipped = np.minimum(requested, np.maximum(room - requested.dot(hot.earlier_sibling), 0))
+        if hot.shared_suppliers:
+            room = np.maximum(room - requested.dot(hot.earlier_sibling), 0)
+        shipped = np.minimum(requested, room)
         sent = shipped.dot(self.from_supplier)
         self.on_hand -= sent * hot.keeps_stock
 
@@ -142,7 +148,8 @@ class SupplyChain:
         holding = hot.holding_cost * self.on_hand
         penalty = hot.penalty_cost * (unmet + unfilled.dot(self.from_supplier))
         profit = revenue - purchase - fixed - production - holding - penalty
-        reward = cfg.discount**self.t * profit.sum(axis=1)
+        total_profit = np.add.reduce(profit, axis=1)
+        reward = cfg.discount**self.t * total_profit
 
         # Everything on the way moves one slot closer: shift the flat buffer by one and clear
         # each link's last slot, which received the next link's slot 0.
@@ -150,7 +157,7 @@ class SupplyChain:
         pipeline.put(hot.last_slots, 0)
         self.t += 1
         return PeriodOutcome(demand, sold, unmet, ordered, requested, shipped, unfilled, arrived,
-                             revenue, purchase, fixed, production, holding, penalty, profit, reward)
+                             revenue, purchase, fixed, production, holding, penalty, profit, total_profit, reward)
 
 
 class _StepConstants:
@@ -172,10 +179,12 @@ class _StepConstants:
         # earlier_sibling[j, k] = 1 when links j and k share a supplier and j comes first.
         self.earlier_sibling = np.array([[int(a.supplier == b.supplier and j < k) for k, b in enumerate(cfg.edges)]
                                          for j, a in enumerate(cfg.edges)], dtype=np.int64)
+        self.shared_suppliers = bool(self.earlier_sibling.any())  # else each link has its supplier's whole room
         width = cfg.max_lead_time + 1
         slot = np.arange(batch)[:, None] * cfg.n_edges * width + np.arange(cfg.n_edges) * width
         self.arrival_slots = (slot + chain.lead).reshape(-1)
         self.last_slots = (slot + width - 1).reshape(-1)
+        self.slot_ones = np.ones(width, dtype=np.int64)
         self.price = rows(chain.price)
         self.supplier_price = rows(chain.price[chain.supplier])
         self.to_customer = chain.to_customer.astype(float)

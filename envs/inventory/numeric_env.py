@@ -50,12 +50,15 @@ class InventoryEnv(gym.Env[np.ndarray, np.ndarray]):
         self.race = ExpertRace(self.config)
         self.chain = self.race.chain  # row 0 is the agent's chain, row 1 the expert's
         self.caps = np.array(self.config.edge_caps(), dtype=np.int64)
+        self._float_caps = self.caps.astype(np.float64)  # float * float: no cast per step
         self.observation_labels = self._labels()
+        self.action_labels = [self.config.edge_label(k) for k in range(self.config.n_edges)]  # supply links
         self.action_space = spaces.Box(0.0, 1.0, shape=(self.config.n_edges,), dtype=np.float32)
         self.observation_space = spaces.Box(0.0, OBS_MAX, shape=(len(self.observation_labels),), dtype=np.float32)
         self.task = (f"Order stock on each of the {self.config.n_edges} supply links of a "
                      f"{self.config.description} to maximize total discounted profit over "
-                     f"{self.config.periods} periods.")
+                     f"{self.config.periods} periods. Each action entry is the fraction of its link's "
+                     f"per-period maximum ({', '.join(map(str, self.caps.tolist()))} units) to order.")
         self._layout = _ObservationLayout(self.config)
         self._no_orders = np.zeros(self.config.n_edges, dtype=np.int64)
         self._last: PeriodOutcome | None = None
@@ -107,7 +110,7 @@ class InventoryEnv(gym.Env[np.ndarray, np.ndarray]):
         fractions = values.astype(np.float64).reshape(-1)
         if not np.isfinite(fractions).all():
             return None
-        return np.rint(np.minimum(np.maximum(fractions, 0.0), 1.0) * self.caps).astype(np.int64)
+        return np.rint(np.minimum(np.maximum(fractions, 0.0), 1.0) * self._float_caps).astype(np.int64)
 
     def orders_to_action(self, orders) -> np.ndarray:
         return (np.asarray(orders, dtype=np.float64) / self.caps).astype(np.float32)
@@ -136,7 +139,7 @@ class InventoryEnv(gym.Env[np.ndarray, np.ndarray]):
         if action_valid is not None:
             info["action_valid"] = action_valid
         if self._last is not None:
-            info["profit"] = float(self._last.profit[0].sum())
+            info["profit"] = float(self._last.total_profit[0])
             info["demand"] = sum(self._last.demand[0].tolist())  # Python ints: exact and quicker here
             info["unmet_demand"] = sum(self._last.unmet[0].tolist())
         return info
