@@ -107,7 +107,7 @@ class InventoryEnv(gym.Env[np.ndarray, np.ndarray]):
         if values.size != self.config.n_edges:
             raise ValueError(f"action must have {self.config.n_edges} entries (one per link), got shape "
                              f"{values.shape}")
-        fractions = values.astype(np.float64).reshape(-1)
+        fractions = values.reshape(-1).astype(np.float64)
         if not np.isfinite(fractions).all():
             return None
         return np.rint(np.minimum(np.maximum(fractions, 0.0), 1.0) * self._float_caps).astype(np.int64)
@@ -169,12 +169,12 @@ class _ObservationLayout:
 
     def fill(self, chain) -> np.ndarray:
         obs, cfg, t = self.buffer, self.cfg, chain.t
-        obs[self.on_hand] = chain.on_hand[0, self.stocking]
+        obs[self.on_hand] = chain.on_hand[0].take(self.stocking)  # take: quicker than fancy indexing
         if cfg.backlog:
-            obs[self.backlog] = chain.backlog[0, self.retail]
+            obs[self.backlog] = chain.backlog[0].take(self.retail)
             obs[self.owed] = chain.owed[0]
-        obs[self.on_way] = chain.pipeline[0].ravel()[self.pipeline]
-        obs[self.last_demand] = chain.demand_trace[0, t - 1, self.retail] if t > 0 else 0
+        obs[self.on_way] = chain.pipeline[0].take(self.pipeline)  # flat indices into row 0
+        obs[self.last_demand] = chain.demand_trace[0, t - 1].take(self.retail) if t > 0 else 0
         obs[-1] = (cfg.periods - t) / cfg.periods
         np.minimum(np.maximum(obs, 0.0, out=obs), OBS_MAX, out=obs)
         return obs.astype(np.float32)
