@@ -72,21 +72,20 @@ class InventoryEnv(gym.Env[np.ndarray, np.ndarray]):
 
     def step(self, action):
         orders = self.action_to_orders(action)  # raises on programmer errors
-        over = self.chain.done
-        if over:
-            error = "the episode is over; call reset()"
-        elif orders is None:
+        if self.chain.done:  # bad input, not a crash: nothing happens
+            return self._result(0.0, "the episode is over; call reset()")
+        error = None
+        if orders is None:
             error = f"every entry must be a finite number, got {np.asarray(action).tolist()}; nothing was ordered"
-        else:
-            error = None
-        reward = 0.0
-        if not over:
-            self._last = self.race.step(self._no_orders if orders is None else orders)
-            reward = float(self._last.reward[0])
-            over = self.chain.done
+            orders = self._no_orders
+        self._last = self.race.step(orders)
+        return self._result(float(self._last.reward[0]), error)
+
+    def _result(self, reward: float, error: str | None) -> tuple:
         info = self._info(action_valid=error is None)
         if error:
             info["action_error"] = error
+        over = self.chain.done
         terminated = over and self.config.finite_horizon
         return self._observation(), reward, terminated, over and not terminated, info
 
