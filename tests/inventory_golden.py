@@ -1,8 +1,9 @@
 """Golden transcripts of the numeric inventory envs, recorded from the code before the speed work.
 
-``python -m tests.inventory_golden`` rewrote tests/data/inventory_numeric_golden.json once, from the
-code at a46fe10; tests/test_inventory_golden.py checks every later version against that file, so a
-speed-up that changes a single observation, reward or info value fails.
+``python -m tests.inventory_golden --overwrite`` wrote tests/data/inventory_numeric_golden.json once, from
+the code at a46fe10; tests/test_inventory_golden.py checks every later version against that file, so a
+speed-up that changes a single observation, reward or info value fails. Rewrite it only for a change
+that is meant to alter transcripts.
 """
 
 from __future__ import annotations
@@ -94,5 +95,9 @@ def record_all() -> dict:
 
 
 if __name__ == "__main__":
+    import sys
+
+    if GOLDEN.exists() and "--overwrite" not in sys.argv:
+        sys.exit(f"{GOLDEN} exists; pass --overwrite to record it again from the current code")
     GOLDEN.write_text(json.dumps(record_all(), separators=(",", ":")))
     print(f"wrote {GOLDEN} ({GOLDEN.stat().st_size // 1024} kB)")
