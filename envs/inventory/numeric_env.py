@@ -55,8 +55,8 @@ class InventoryEnv(gym.Env[np.ndarray, np.ndarray]):
         self.action_labels = [self.config.edge_label(k) for k in range(self.config.n_edges)]  # supply links
         self.action_space = spaces.Box(0.0, 1.0, shape=(self.config.n_edges,), dtype=np.float32)
         self.observation_space = spaces.Box(0.0, OBS_MAX, shape=(len(self.observation_labels),), dtype=np.float32)
-        self.task = (f"Order stock on each of the {self.config.n_edges} supply links of a "
-                     f"{self.config.description} to maximize total discounted profit over "
+        self.task = (f"Order stock on each of the {self.config.n_edges} supply links "
+                     f"({self.config.description}) to maximize total discounted profit over "
                      f"{self.config.periods} periods. Each action entry is the fraction of its link's "
                      f"per-period maximum ({', '.join(map(str, self.caps.tolist()))} units) to order.")
         self._layout = _ObservationLayout(self.config)
@@ -76,7 +76,7 @@ class InventoryEnv(gym.Env[np.ndarray, np.ndarray]):
             return self._result(0.0, "the episode is over; call reset()")
         error = None
         if orders is None:
-            error = f"every entry must be a finite number, got {np.asarray(action).tolist()}; nothing was ordered"
+            error = f"every entry must be a finite number, got {np.asarray(action)}; nothing was ordered"
             orders = self._no_orders
         self._last = self.race.step(orders)
         return self._result(float(self._last.reward[0]), error)
