@@ -26,7 +26,7 @@ from envs.inventory.config import SupplyChainConfig
 UNLIMITED = 10**15  # a source's stock and an uncapacitated node's capacity
 
 
-@dataclass
+@dataclass(slots=True)  # slots: quicker to build, one per period
 class PeriodOutcome:
     """What happened in one period; arrays are ``(batch, n_nodes)`` or ``(batch, n_edges)``."""
 
@@ -105,8 +105,7 @@ class SupplyChain:
         on_the_way = self.pipeline.dot(self._hot.slot_ones)  # summed over slots; quicker than sum(axis=2)
         if not self.config.backlog:  # nothing is owed or backlogged
             return self.on_hand + on_the_way.dot(self.to_customer)
-        incoming = on_the_way + self.owed
-        return self.on_hand - self.backlog + incoming.dot(self.to_customer) - self.owed.dot(self.from_supplier)
+        return self.on_hand - self.backlog + on_the_way.dot(self.to_customer) + self.owed.dot(self._hot.owed_flow)
 
     def step(self, orders: np.ndarray) -> PeriodOutcome:
         if self.done:
@@ -185,6 +184,7 @@ class _StepConstants:
         self.arrival_slots = (slot + chain.lead).reshape(-1)
         self.last_slots = (slot + width - 1).reshape(-1)
         self.slot_ones = np.ones(width, dtype=np.int64)
+        self.owed_flow = chain.to_customer - chain.from_supplier  # owed units: +1 for the customer, -1 for the supplier
         self.price = rows(chain.price)
         self.supplier_price = rows(chain.price[chain.supplier])
         self.to_customer = chain.to_customer.astype(float)

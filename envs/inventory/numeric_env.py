@@ -107,7 +107,7 @@ class InventoryEnv(gym.Env[np.ndarray, np.ndarray]):
             raise ValueError(f"action must have {self.config.n_edges} entries (one per link), got shape "
                              f"{values.shape}")
         fractions = values.reshape(-1).astype(np.float64)
-        if not np.isfinite(fractions).all():
+        if not np.logical_and.reduce(np.isfinite(fractions)):  # ufunc reduce: no Python wrapper
             return None
         return np.rint(np.minimum(np.maximum(fractions, 0.0), 1.0) * self._float_caps).astype(np.int64)
 
@@ -175,7 +175,7 @@ class _ObservationLayout:
         obs[self.on_way] = chain.pipeline[0].take(self.pipeline)  # flat indices into row 0
         obs[self.last_demand] = chain.demand_trace[0, t - 1].take(self.retail) if t > 0 else 0
         obs[-1] = (cfg.periods - t) / cfg.periods
-        np.minimum(np.maximum(obs, 0.0, out=obs), OBS_MAX, out=obs)
+        np.minimum(obs, OBS_MAX, out=obs)  # every entry is a count or the time left, so never below 0
         return obs.astype(np.float32)
 
 
