@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import re
 import sys
 from typing import TextIO
 
+import numpy as np
+from gymnasium import spaces
+
+from envs.core import quote_action
 from envs.registry import EnvSpec, list_envs, make, spec
 
 SAMPLE_STEPS = 8
@@ -106,10 +112,15 @@ def play_command(env_id: str, seed: int = 0, inp: TextIO | None = None, out: Tex
     inp, out = inp or sys.stdin, out or sys.stdout
     s = spec(env_id)
     env = make(s.id)
-    print("Type an action, or the number of a listed one. 'quit' ends the game.", file=out)
     try:
         if s.kind == "single":
-            return _play_single(s, env, seed, inp, out)
+            reader = _NumberReader.for_env(env)
+            if reader is None:
+                print("Type an action, or the number of a listed one. 'quit' ends the game.", file=out)
+            else:
+                print(f"Type {reader.expected}. 'quit' ends the game.", file=out)
+            return _play_single(s, env, seed, inp, out, reader)
+        print("Type an action, or the number of a listed one. 'quit' ends the game.", file=out)
         return _play_multi(env, seed, inp, out)
     finally:
         env.close()
@@ -120,20 +131,93 @@ def _print_admissible(admissible: list[str], out: TextIO) -> None:
         print("Actions: " + "  ".join(f"[{i}] {a}" for i, a in enumerate(admissible, 1)), file=out)
 
 
-def _play_single(s: EnvSpec, env, seed: int, inp: TextIO, out: TextIO) -> int:
+class _NumberReader:
+    """Reads a numeric (Box) action typed by a person: numbers separated by spaces or commas,
+    with or without brackets (``0.2``, ``0.1 0.2 0.3``, ``[0.1, 0.2, 0.3]``, the form ``envs
+    show`` prints). Bad input is explained, never stepped."""
+
+    SEPARATORS = re.compile(r"[\s,;]+")
+
+    def __init__(self, space: spaces.Box, labels: list[str] | None):
+        self.space = space
+        self.size = int(np.prod(space.shape))
+        self.low = space.low.astype(np.float64).reshape(-1)
+        self.high = space.high.astype(np.float64).reshape(-1)
+        self.expected = self._describe(labels)
+
+    @classmethod
+    def for_env(cls, env) -> "_NumberReader | None":
+        if not isinstance(env.action_space, spaces.Box):
+            return None
+        return cls(env.action_space, getattr(env.unwrapped, "action_labels", None))
+
+    def _describe(self, labels: list[str] | None) -> str:
+        if (self.low == self.low[0]).all() and (self.high == self.high[0]).all():
+            bounds = f"each in [{self.low[0]:g}, {self.high[0]:g}]"
+        else:
+            bounds = "in " + ", ".join(f"[{a:g}, {b:g}]" for a, b in zip(self.low, self.high))
+        shape = f" (an array of shape {self.space.shape})" if len(self.space.shape) > 1 else ""
+        order = f", in this order: {', '.join(labels)}" if labels else ""
+        middle = [(a + b) / 2 if np.isfinite(a + b) else 0.0 for a, b in zip(self.low, self.high)]
+        example = " ".join(f"{m:g}" for m in middle)
+        return (f"{self.size} number(s){shape}, {bounds}{order}; separate them with spaces or commas "
+                f"(brackets are fine), e.g. '{example}'")
+
+    def parse(self, line: str) -> tuple[np.ndarray | None, str]:
+        """(action, "") or (None, what is wrong with the line)."""
+        text = line.strip()
+        if text[:1] in "[(" and text[-1:] in "])":
+            text = text[1:-1]
+        tokens = [t for t in self.SEPARATORS.split(text) if t]
+        values = []
+        for token in tokens:
+            try:
+                values.append(float(token))
+            except ValueError:
+                return None, f"{quote_action(token)} is not a number"
+        if len(values) != self.size:
+            return None, f"got {len(values)} number(s)"
+        if not all(math.isfinite(v) for v in values):
+            return None, "NaN and infinity are not allowed"
+        outside = [f"{v:g}" for v, a, b in zip(values, self.low, self.high) if not a <= v <= b]
+        if outside:
+            return None, f"{', '.join(outside)} outside the bounds"
+        return np.array(values, dtype=self.space.dtype).reshape(self.space.shape), ""
+
+
+def _print_observation(obs, env, out: TextIO) -> None:
+    """Text as it is; a numeric observation one labelled value per line when the env names them."""
+    labels = getattr(env.unwrapped, "observation_labels", None)
+    if isinstance(obs, np.ndarray) and labels is not None and len(labels) == obs.size:
+        print("\n".join(f"{label}: {value:g}" for label, value in zip(labels, obs.reshape(-1))), file=out)
+    else:
+        print(obs, file=out)
+
+
+def _play_single(s: EnvSpec, env, seed: int, inp: TextIO, out: TextIO, reader: _NumberReader | None) -> int:
     obs, info = env.reset(seed=seed)
     total = 0.0
-    print(obs, file=out)
+    if reader is not None and info.get("task"):  # a numeric observation does not say what to do
+        print(f"Task: {info['task']}", file=out)
+    _print_observation(obs, env, out)
     while True:
         _print_admissible(info.get("admissible_actions", []), out)
         line = _ask("> ", inp, out)
         if line is None or line.strip().lower() in ("quit", "exit"):
             print(f"Stopped. Total reward {total:g}.", file=out)
             return 0
-        action = _resolve_choice(line, info.get("admissible_actions", []))
+        if reader is None:
+            action = _resolve_choice(line, info.get("admissible_actions", []))
+        else:
+            action, problem = reader.parse(line)
+            if action is None:
+                print(f"Invalid action: {problem}. Type {reader.expected}.", file=out)
+                continue
         obs, reward, terminated, truncated, info = env.step(action)
         total += reward
-        print(obs, file=out)
+        _print_observation(obs, env, out)
+        if reader is not None:
+            print(f"[reward {reward:g}]", file=out)
         if terminated or truncated:
             outcome = "won" if info.get("won") else "over"
             print(f"Episode {outcome}. Total reward {total:g}.", file=out)

@@ -27,15 +27,15 @@ def test_the_named_configs_are_registered():
 # --- numeric ----------------------------------------------------------------------------
 
 
-def test_numeric_actions_map_to_whole_units_and_bad_values_are_tamed():
+def test_numeric_actions_map_to_whole_units_and_out_of_range_values_are_clipped():
     env = InventoryEnv("inv-management-v1")
     env.reset(seed=0)
     assert env.caps.tolist() == [100, 90, 80]
     assert env.action_to_orders([0.5, 1.0, 0.0]).tolist() == [50, 90, 0]
-    assert env.action_to_orders([np.nan, 7.0, -3.0]).tolist() == [0, 90, 0]
+    assert env.action_to_orders([7.0, -3.0, 0.25]).tolist() == [100, 0, 20]
+    assert env.action_to_orders(np.array([1, 0, 1])).tolist() == [100, 0, 80]  # integers are numbers too
     assert env.action_to_orders(env.orders_to_action([29, 37, 3])).tolist() == [29, 37, 3]
-    with pytest.raises(ValueError, match="3 entries"):
-        env.action_to_orders([0.5])
+    assert env.action_to_orders([np.nan, 0.5, 0.5]) is None
 
 
 def test_numeric_observation_matches_its_labels():
@@ -121,7 +121,7 @@ def test_an_invalid_text_action_orders_nothing_and_says_why():
     obs, _, _, _, info = env.step("please buy lots")
     assert info["action_valid"] is False
     assert "'please buy lots'" in obs and "Nothing was ordered" in obs
-    assert env.chain.pipeline.sum() == 0 and env.chain.t == 1  # the period passed, nothing on the way
+    assert env.chain.pipeline[0].sum() == 0 and env.chain.t == 1  # the period passed, nothing on the way
 
 
 def test_a_valid_text_action_is_applied_and_oversized_orders_are_capped():

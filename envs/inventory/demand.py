@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -60,9 +61,13 @@ class DemandConfig:
             level *= self.shock_multiplier
         return max(level, 0.0)
 
+    def means(self, periods: int) -> np.ndarray:
+        """Expected demand in periods 0..periods-1 (computed once per horizon: every reset samples)."""
+        return _means(self, periods)
+
     def sample(self, rng: np.random.Generator, periods: int, batch: int = 1) -> np.ndarray:
         """An int64 array ``(batch, periods)`` of demands."""
-        means = np.array([self.mean_at(t) for t in range(periods)])
+        means = self.means(periods)
         if self.sequence is not None:
             return np.broadcast_to(means.astype(np.int64), (batch, periods)).copy()
         return rng.poisson(means, size=(batch, periods)).astype(np.int64)
@@ -81,6 +86,13 @@ class DemandConfig:
                 f"for {self.shock_length} periods"
             )
         return ", ".join(parts)
+
+
+@lru_cache(maxsize=256)
+def _means(config: DemandConfig, periods: int) -> np.ndarray:
+    means = np.array([config.mean_at(t) for t in range(periods)])
+    means.flags.writeable = False  # shared by every caller
+    return means
 
 
 def poisson_pmf(mean: float, n: int) -> np.ndarray:

@@ -26,7 +26,7 @@ from envs.inventory.config import SupplyChainConfig
 UNLIMITED = 10**15  # a source's stock and an uncapacitated node's capacity
 
 
-@dataclass
+@dataclass(slots=True)  # slots: quicker to build, one per period
 class PeriodOutcome:
     """What happened in one period; arrays are ``(batch, n_nodes)`` or ``(batch, n_edges)``."""
 
@@ -45,6 +45,7 @@ class PeriodOutcome:
     holding: np.ndarray
     penalty: np.ndarray
     profit: np.ndarray  # per node, undiscounted
+    total_profit: np.ndarray  # (batch,), profit summed over nodes
     reward: np.ndarray  # (batch,), discounted total profit
 
 
@@ -71,6 +72,12 @@ class SupplyChain:
         self.from_supplier[np.arange(config.n_edges), self.supplier] = 1
         self.to_customer = np.zeros((config.n_edges, config.n_nodes), dtype=np.int64)
         self.to_customer[np.arange(config.n_edges), self.customer] = 1
+        # Per link: how many suppliers its customer has, and this link's place among them.
+        self.sibling_count = np.array([len(self.in_links[e.customer]) for e in edges], dtype=np.int64)
+        self.sibling_rank = np.array([self.in_links[e.customer].index(k) for k, e in enumerate(edges)],
+                                     dtype=np.int64)
+        self.one_supplier_each = bool((self.sibling_count == 1).all())
+        self._hot = _StepConstants(self)
         self.demand_trace = np.zeros((batch, config.periods, config.n_nodes), dtype=np.int64)
         self.reset(self.demand_trace)
 
@@ -95,29 +102,33 @@ class SupplyChain:
 
     def inventory_position(self) -> np.ndarray:
         """Per node: on hand + on the way in + owed to it - what it owes (customers and links)."""
-        incoming = self.pipeline.sum(axis=2) + self.owed
-        return self.on_hand - self.backlog + incoming @ self.to_customer - self.owed @ self.from_supplier
+        on_the_way = self.pipeline.dot(self._hot.slot_ones)  # summed over slots; quicker than sum(axis=2)
+        if not self.config.backlog:  # nothing is owed or backlogged
+            return self.on_hand + on_the_way.dot(self.to_customer)
+        return self.on_hand - self.backlog + on_the_way.dot(self.to_customer) + self.owed.dot(self._hot.owed_flow)
 
     def step(self, orders: np.ndarray) -> PeriodOutcome:
         if self.done:
             raise RuntimeError("the horizon is over; call reset()")
-        cfg = self.config
-        ordered = np.clip(np.asarray(orders, dtype=np.int64).reshape(self.batch, cfg.n_edges), 0, self.caps)
+        cfg, hot = self.config, self._hot
+        ordered = np.asarray(orders, dtype=np.int64).reshape(self.batch, cfg.n_edges)
+        ordered = np.minimum(np.maximum(ordered, hot.no_orders), hot.caps)
         requested = ordered + self.owed
-        shipped = np.zeros_like(requested)
-        for node, out in enumerate(self.out_links):
-            if not out:
-                continue
-            stock = UNLIMITED if self.is_source[node] else self.on_hand[:, node]
-            room = np.minimum(stock, self.capacity[node])
-            for k in out:
-                shipped[:, k] = np.minimum(requested[:, k], room)
-                room = room - shipped[:, k]
-        sent = shipped @ self.from_supplier
-        self.on_hand -= np.where(self.is_source, 0, sent)
+        # A supplier ships from its opening stock (capped by its capacity), filling its links in
+        # config order: link k gets its request, or what the earlier links' requests left over.
+        # (A source's on-hand stays 0, as it has no suppliers and no customers of its own.)
+        room = np.minimum(self.on_hand.take(self.supplier, axis=1) + hot.source_stock, hot.supplier_capacity)
+        if hot.shared_suppliers:
+            room = np.maximum(room - requested.dot(hot.earlier_sibling), 0)
+        shipped = np.minimum(requested, room)
+        sent = shipped.dot(self.from_supplier)
+        self.on_hand -= sent * hot.keeps_stock
 
-        self.pipeline[:, np.arange(cfg.n_edges), self.lead] += shipped
-        arrived = self.pipeline[:, :, 0] @ self.to_customer
+        # Slot lead_time of a link is always empty here (the shift below refills it from the
+        # unused slot behind it), so the shipment is written, not added.
+        pipeline = self.pipeline.reshape(-1)
+        pipeline.put(hot.arrival_slots, shipped)
+        arrived = self.pipeline[:, :, 0].dot(self.to_customer)
         self.on_hand += arrived
 
         demand = self.demand_trace[:, self.t, :]
@@ -126,20 +137,59 @@ class SupplyChain:
         self.on_hand -= sold
         unmet = wanted - sold
         unfilled = requested - shipped
-        self.backlog = unmet if cfg.backlog else np.zeros_like(unmet)
-        self.owed = unfilled if cfg.backlog else np.zeros_like(unfilled)
+        if cfg.backlog:  # otherwise backlog and owed stay the zeros of reset()
+            self.backlog, self.owed = unmet, unfilled
 
-        revenue = self.price * (sold + sent)
-        purchase = (self.price[self.supplier] * shipped) @ self.to_customer
-        fixed = (self.fixed_cost * (ordered > 0)) @ self.to_customer
-        production = np.where(self.is_source, self.production_cost * sent, 0.0)
-        holding = self.holding_cost * self.on_hand
-        penalty = self.penalty_cost * (unmet + unfilled @ self.from_supplier)
+        revenue = hot.price * (sold + sent)
+        purchase = (hot.supplier_price * shipped).dot(hot.to_customer)
+        fixed = (ordered > 0).dot(hot.fixed_cost) if hot.any_fixed_cost else np.zeros(revenue.shape)
+        production = hot.production_cost * sent
+        holding = hot.holding_cost * self.on_hand
+        penalty = hot.penalty_cost * (unmet + unfilled.dot(self.from_supplier))
         profit = revenue - purchase - fixed - production - holding - penalty
-        reward = cfg.discount**self.t * profit.sum(axis=1)
+        total_profit = np.add.reduce(profit, axis=1)
+        reward = cfg.discount**self.t * total_profit
 
-        self.pipeline[:, :, :-1] = self.pipeline[:, :, 1:]
-        self.pipeline[:, :, -1] = 0
+        # Everything on the way moves one slot closer: shift the flat buffer by one and clear
+        # each link's last slot, which received the next link's slot 0.
+        pipeline[:-1] = pipeline[1:]
+        pipeline.put(hot.last_slots, 0)
         self.t += 1
         return PeriodOutcome(demand, sold, unmet, ordered, requested, shipped, unfilled, arrived,
-                             revenue, purchase, fixed, production, holding, penalty, profit, reward)
+                             revenue, purchase, fixed, production, holding, penalty, profit, total_profit, reward)
+
+
+class _StepConstants:
+    """What :meth:`SupplyChain.step` multiplies by, prepared once in the shape and dtype each
+    operation needs: on arrays this small, broadcasting, dtype casts and ``@`` (rather than
+    ``.dot``) cost more than the arithmetic itself."""
+
+    def __init__(self, chain: SupplyChain):
+        cfg, batch = chain.config, chain.batch
+
+        def rows(values, dtype=float):  # one copy per batch row, so no operation broadcasts
+            return np.tile(np.asarray(values, dtype=dtype), (batch, 1))
+
+        self.caps = rows(chain.caps, np.int64)
+        self.no_orders = np.zeros_like(self.caps)
+        self.source_stock = rows(np.where(chain.is_source[chain.supplier], UNLIMITED, 0), np.int64)
+        self.supplier_capacity = rows(chain.capacity[chain.supplier], np.int64)
+        self.keeps_stock = rows(~chain.is_source, np.int64)
+        # earlier_sibling[j, k] = 1 when links j and k share a supplier and j comes first.
+        self.earlier_sibling = np.array([[int(a.supplier == b.supplier and j < k) for k, b in enumerate(cfg.edges)]
+                                         for j, a in enumerate(cfg.edges)], dtype=np.int64)
+        self.shared_suppliers = bool(self.earlier_sibling.any())  # else each link has its supplier's whole room
+        width = cfg.max_lead_time + 1
+        slot = np.arange(batch)[:, None] * cfg.n_edges * width + np.arange(cfg.n_edges) * width
+        self.arrival_slots = (slot + chain.lead).reshape(-1)
+        self.last_slots = (slot + width - 1).reshape(-1)
+        self.slot_ones = np.ones(width, dtype=np.int64)
+        self.owed_flow = chain.to_customer - chain.from_supplier  # owed units: +1 for the customer, -1 for the supplier
+        self.price = rows(chain.price)
+        self.supplier_price = rows(chain.price[chain.supplier])
+        self.to_customer = chain.to_customer.astype(float)
+        self.any_fixed_cost = bool(chain.fixed_cost.any())
+        self.fixed_cost = chain.fixed_cost[:, None] * self.to_customer  # per link and customer node
+        self.production_cost = rows(np.where(chain.is_source, chain.production_cost, 0.0))
+        self.holding_cost = rows(chain.holding_cost)
+        self.penalty_cost = rows(chain.penalty_cost)

@@ -22,16 +22,9 @@ from __future__ import annotations
 import numpy as np
 
 from envs.core import StepOutcome, TextEnv
-from envs.inventory.baselines import (
-    WIN_TOLERANCE,
-    beats_expert,
-    expert_policy,
-    flow_per_period,
-    sample_demand,
-    split_evenly,
-)
+from envs.inventory.baselines import WIN_TOLERANCE, ExpertRace, flow_per_period, sample_demand, split_evenly
 from envs.inventory.config import SupplyChainConfig, get_config
-from envs.inventory.dynamics import PeriodOutcome, SupplyChain
+from envs.inventory.dynamics import PeriodOutcome
 from envs.inventory.wording import describe_arrivals, format_order, money, parse_orders
 
 HISTORY = 4  # periods of demand shown
@@ -42,18 +35,18 @@ class InventoryTextEnv(TextEnv):
                  **overrides):
         super().__init__(render_mode=render_mode)
         self.config = get_config(config, **overrides)
-        self.chain = SupplyChain(self.config, batch=1)
+        self.race = ExpertRace(self.config)
+        self.chain = self.race.chain  # row 0 is the agent's chain, row 1 the expert's
         self.caps = self.config.edge_caps()
         self.labels = [self.config.edge_label(k) for k in range(self.config.n_edges)]
         self._history: list[PeriodOutcome] = []
-        self._return = 0.0
         self._cost_only = all(n.price == 0 and n.production_cost == 0 for n in self.config.nodes)
 
     # --- TextEnv hooks --------------------------------------------------------------
     def _reset(self, options: dict) -> str:
         cfg = self.config
-        self.chain.reset(sample_demand(cfg, self.np_random, 1))
-        self._history, self._return = [], 0.0
+        self.race.reset(sample_demand(cfg, self.np_random, 1))
+        self._history = []
         aim = "minimize" if self._cost_only else "maximize"
         goal = "cost" if self._cost_only else self._profit_name()
         self.task = (
@@ -69,16 +62,14 @@ class InventoryTextEnv(TextEnv):
         valid = quantities is not None
         if not valid:
             note += " Nothing was ordered this period."
-        outcome = self.chain.step(np.array(quantities if valid else [0] * self.config.n_edges))
+        outcome = self.race.step(np.array(quantities if valid else [0] * self.config.n_edges))
         self._history.append(outcome)
         reward = float(outcome.reward[0])
-        self._return += reward
-        over = self.chain.done
-        won = over and beats_expert(self.config, self.chain.demand_trace, self._return)
+        over, won = self.chain.done, self.race.won
         obs = self._describe(note)
         if over:
             verdict = "You matched the base-stock benchmark." if won else "The base-stock benchmark did better."
-            obs += f"\nThe horizon is over. Total {self._profit_name()}: {money(self._return)}. {verdict}"
+            obs += f"\nThe horizon is over. Total {self._profit_name()}: {money(self.race.agent_return)}. {verdict}"
         return StepOutcome(obs, reward, terminated=over and self.config.finite_horizon,
                            truncated=over and not self.config.finite_horizon, action_valid=valid, won=won)
 
@@ -88,7 +79,7 @@ class InventoryTextEnv(TextEnv):
         return [format_order([0] * self.config.n_edges), format_order(self._replacement_orders())]
 
     def expert_action(self) -> str:
-        return format_order(expert_policy(self.config)(self.chain)[0])
+        return format_order(self.race.expert_orders()[ExpertRace.AGENT])
 
     # --- wording -----------------------------------------------------------------------
     def _profit_name(self) -> str:
@@ -156,6 +147,6 @@ class InventoryTextEnv(TextEnv):
         else:
             sales = float(last.revenue[0].sum() - last.purchase[0].sum())  # internal transfers cancel out
             money_text = f"Profit {money(profit)} (sales {money(sales)}{', ' + cost_text if cost_text else ''})."
-        total = f"Running total {self._profit_name()}: {money(self._return)}."
+        total = f"Running total {self._profit_name()}: {money(self.race.agent_return)}."
         served = f"customers wanted {demand} new units, {sold} were sold, {unmet} {fate}"
         return f"Last period: {served}. {money_text} {total}"
