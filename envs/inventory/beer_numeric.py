@@ -28,6 +28,7 @@ from pettingzoo import ParallelEnv
 from envs.inventory.baselines import beats_expert, expert_policy, sample_demand
 from envs.inventory.config import SupplyChainConfig, get_config
 from envs.inventory.dynamics import PeriodOutcome, SupplyChain
+from envs.inventory.numeric_env import NUMBER_KINDS
 
 OBS_MAX = 1e6
 
@@ -113,8 +114,12 @@ class BeerGameNumericEnv(ParallelEnv):
 
     # --- actions and the expert -------------------------------------------------------------
     def action_to_orders(self, agent: str, action) -> np.ndarray:
-        """Whole units per link of ``agent`` (NaN -> 0, out of range -> clipped)."""
-        a = np.asarray(action, dtype=np.float64).reshape(-1)
+        """Whole units per link of ``agent`` (NaN -> 0, out of range -> clipped); an action that
+        is not numbers (a string, None, booleans) is a programmer error: TypeError."""
+        values = np.asarray(action)
+        if values.dtype.kind not in NUMBER_KINDS:
+            raise TypeError(f"action for {agent} must be {self.n_links} number(s) in [0, 1], got {type(action).__name__}")
+        a = values.astype(np.float64).reshape(-1)
         if a.size != self.n_links:
             raise ValueError(f"action for {agent} must have {self.n_links} entries (one per supply link), "
                              f"got shape {np.shape(action)}")
