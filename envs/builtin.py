@@ -7,3 +7,6 @@ from envs.inventory.registration import register_inventory_envs
 register_inventory_envs()
 register_household_envs()
 register_alfworld_envs()
+from envs.shop.registration import register_shop_envs  # noqa: E402
+
+register_shop_envs()
