@@ -182,7 +182,9 @@ def _product(
     attributes = tuple(rng.sample(pool, min(len(pool), rng.randint(3, 4))))
     options = []
     for group in ptype.options:
-        values = _pick_options(rng, vocab.OPTION_POOLS[group], rng.randint(3, 5), (avoid_options or {}).get(group, ()))
+        pool = vocab.OPTION_POOLS[group]
+        # At most half a pool, so the family's distractors keep values the target lacks.
+        values = _pick_options(rng, pool, rng.randint(2, min(5, len(pool) // 2)), (avoid_options or {}).get(group, ()))
         if values:
             options.append((group, values))
     brand = rng.choice(vocab.BRANDS)

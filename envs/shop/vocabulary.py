@@ -3,7 +3,8 @@
 Each product type names its product-type nouns by hand (``nouns``): WebShop tags the nouns of
 a title with spaCy at reward time; here they are fixed at generation, so the type factor needs
 no language model. Attribute and option pools are chosen so that no two entries of one pool
-match each other under the reward's fuzzy rule (checked by ``tests/test_shop_catalogue.py``).
+match each other under the reward's rules (fuzzy matching, colour normalisation; checked by
+``tests/test_shop_catalogue.py``), so choosing the wrong value of a group never earns its point.
 """
 
 from __future__ import annotations
@@ -32,20 +33,20 @@ COLORS = (
 
 OPTION_POOLS: dict[str, tuple[str, ...]] = {
     "color": COLORS,
-    "size": ("small", "medium", "large", "x-large", "xx-large", "x-small"),
+    "size": ("small", "medium", "large", "petite", "plus size", "tall", "one size"),
     "shoe size": ("6", "7", "8", "9", "10", "11", "12", "13"),
-    "waist size": ("28w x 30l", "30w x 32l", "32w x 32l", "34w x 34l", "36w x 30l", "38w x 32l"),
+    "waist size": ("28w", "30w", "32w", "34w", "36w", "38w"),
     "shade": ("nude", "rose", "mocha", "ivory", "coral", "plum", "caramel", "honey", "espresso", "sand"),
-    "volume": ("0.5 fl oz", "1 fl oz", "1.7 fl oz", "3.4 fl oz", "6.8 fl oz"),
+    "volume": ("0.5 fl oz", "1 fl oz", "3.4 fl oz", "6.8 fl oz", "16.9 fl oz"),
     "capacity": ("32gb", "64gb", "128gb", "256gb", "512gb", "1tb"),
     "style": ("standard", "pro", "mini", "plus", "max", "lite"),
-    "dimensions": ("24 inch", "30 inch", "36 inch", "48 inch", "60 inch", "72 inch"),
+    "dimensions": ("19 inch", "32 inch", "55 inch", "70 inch", "86 inch", "4 feet"),
     "finish": ("oak", "walnut", "espresso", "white wash", "natural", "cherry", "grey wash"),
     "flavor": (
         "vanilla", "chocolate", "strawberry", "sea salt caramel", "peanut butter", "mint", "coconut",
         "cinnamon", "original", "honey", "blueberry", "mango",
     ),
-    "count": ("6 count", "12 count", "24 count", "48 count", "100 count"),
+    "count": ("6 count", "12 count", "30 count", "48 count", "100 count"),
 }
 
 # Attributes are drawn per category; a type uses its category's pool.
@@ -100,7 +101,7 @@ PRODUCT_TYPES: tuple[ProductType, ...] = (
     ProductType("electronics", "smart watch", ("watch",), "smart watch", (*_E, "Wearable Technology", "Smartwatches"), ("color", "capacity"), (40, 600)),
     ProductType("electronics", "android tablet", ("tablet",), "tablet", (*_E, "Computers", "Tablets"), ("color", "capacity"), (70, 900)),
     ProductType("electronics", "usb flash drive", ("flash", "drive"), "flash drive", (*_E, "Computers", "Data Storage", "USB Flash Drives"), ("color", "capacity"), (6, 90)),
-    ProductType("electronics", "4k smart tv", ("tv",), "smart tv", (*_E, "Television & Video", "Televisions"), ("dimensions",), (180, 1400)),
+    ProductType("electronics", "4k smart tv", ("tv",), "smart tv", (*_E, "Television & Video", "Televisions"), ("dimensions", "style"), (180, 1400)),
     ProductType("electronics", "phone charger", ("phone", "charger"), "phone charger", (*_E, "Cell Phones & Accessories", "Chargers"), ("color", "style"), (8, 60)),
     ProductType("furniture", "accent chair", ("chair",), "accent chair", (*_H, "Living Room Furniture", "Chairs"), ("color", "finish"), (70, 600)),
     ProductType("furniture", "coffee table", ("coffee", "table"), "coffee table", (*_H, "Living Room Furniture", "Tables"), ("finish", "dimensions"), (50, 700)),
