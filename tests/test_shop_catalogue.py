@@ -6,6 +6,7 @@ import dataclasses
 import random
 import re
 
+import numpy as np
 import pytest
 
 from envs.shop import vocabulary as vocab
@@ -156,3 +157,17 @@ def test_search_scores_are_bm25_by_hand():
     scores = index.retriever.get_scores(["red"])
     assert scores == pytest.approx(expected, rel=1e-5)
     assert index.search("red") == ["A", "B"]
+
+
+def test_sparse_scores_equal_bm25s_full_scores(catalogue):
+    index = catalogue.search
+    rng = random.Random(1)
+    words = sorted(index.vocab)
+    for g in catalogue.goals["test"][:20]:
+        for query in (g.instruction, " ".join(rng.sample(words, 4)) + " red red"):
+            docs, scores = index.scores(query)
+            full = index.retriever.get_scores(index.word_ids(query))
+            assert np.flatnonzero(full).tolist() == docs.tolist()
+            assert scores == pytest.approx(full[docs], rel=1e-5)
+            ranked = [index.asins[i] for i in np.lexsort((np.arange(len(full)), -full)) if full[i] > 0][:TOP_N]
+            assert index.search(query) == ranked

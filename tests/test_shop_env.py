@@ -229,3 +229,17 @@ def test_expert_scores_one_on_500_goals_and_random_scores_far_less():
                 break
         random_rewards.append(reward)
     assert sum(random_rewards) / len(random_rewards) < 0.4
+
+
+def test_buy_needs_options_lists_buy_now_only_once_every_group_is_chosen():
+    env = ShopEnv(buy_needs_options=True)
+    start(env)
+    _, *_, info = go_to_target(env)
+    assert "click[buy now]" not in info["admissible_actions"]
+    for group, value in env.goal.chosen:
+        assert "click[buy now]" not in info["admissible_actions"]
+        _, *_, info = env.step(f"click[{value}]")
+    assert info["admissible_actions"][-1] == "click[buy now]"
+    free = ShopEnv()
+    start(free)
+    assert go_to_target(free)[-1]["admissible_actions"][-1] == "click[buy now]"

@@ -24,6 +24,8 @@ Constructor kwargs:
                       stays allowed. False lists nothing there (free-form search only).
     item_names        list results as ``click[item - <title>]`` instead of ``click[<asin>]``
                       (WebShop's ``click_item_name`` baseline option); both forms are always accepted.
+    buy_needs_options leave ``click[buy now]`` out of the listed actions until every option group
+                      has a value (WebShop's ``ban_buy`` baseline option); buying stays allowed.
     split             "train" (default) or "test": the goals a reset without options draws from
 
 ``reset(seed=, options=)`` options: ``split`` and ``index`` (goal ``index`` of the split; without
@@ -58,6 +60,7 @@ class ShopEnv(TextEnv):
         max_steps: int = 15,
         query_candidates: bool = True,
         item_names: bool = False,
+        buy_needs_options: bool = False,
         split: str = "train",
         render_mode: str | None = None,
     ):
@@ -73,6 +76,7 @@ class ShopEnv(TextEnv):
         self.max_steps = max_steps
         self.list_queries = bool(query_candidates)
         self.item_names = bool(item_names)
+        self.buy_needs_options = bool(buy_needs_options)
         self.split = split
         self.goal = None
         self.state = PageState()
@@ -129,8 +133,10 @@ class ShopEnv(TextEnv):
         if self.state.page == "search":
             return [f"search[{q}]" for q in query_candidates(self.goal.instruction)] if self.list_queries else []
         actions = []
+        product = self.catalogue.by_asin[self.state.asin] if self.state.asin else None
+        options_missing = product is not None and len(self.state.options) < len(product.options)
         for e in self._elements:
-            if e.action is None:
+            if e.action is None or (e.action == "buy now" and self.buy_needs_options and options_missing):
                 continue
             if e.kind == "link" and self.item_names:
                 actions.append(f"click[{ITEM_PREFIX}{self.catalogue.by_asin[e.text].title.lower()}]")
@@ -197,11 +203,11 @@ class ShopEnv(TextEnv):
             self._tried_queries.append(arg)
             self.state = PageState(page="results", query=arg, results=self.catalogue.search.search(arg), visited=state.visited)
             return None
-        clickables = {e.action: e for e in self._elements if e.action is not None}
-        if state.page == "results":  # the title form of a product link
-            for asin in state.page_results():
-                clickables.setdefault(f"{ITEM_PREFIX}{self.catalogue.by_asin[asin].title.lower()}", pages.Element("link", asin))
-        element = clickables.get(arg)
+        element = next((e for e in self._elements if e.action == arg), None)
+        if element is None and state.page == "results" and arg.startswith(ITEM_PREFIX):  # a link's title form
+            title = arg[len(ITEM_PREFIX) :]
+            asin = next((a for a in state.page_results() if self.catalogue.by_asin[a].title.lower() == title), None)
+            element = pages.Element("link", asin) if asin else None
         if element is None:
             where = "the search page has no buttons to click; use search[query]" if state.page == "search" else "it is not on this page"
             return f"cannot click {quote_action(arg)}: {where}."

@@ -26,19 +26,18 @@ PAGE_SIZE = 10  # WebShop's PRODUCT_WINDOW
 OBSERVATION_MODES = ("text", "text_rich")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Element:
     kind: str  # "text" | "button" | "link" (a product's asin) | "option" (an option value)
     text: str
     clicked: bool = False  # a chosen option, a product already visited
     group: str = ""  # an option's group
+    # The click argument that activates it (its text lower-cased); None when not clickable.
+    action: str | None = field(init=False)
 
-    @property
-    def action(self) -> str | None:
-        """The click argument that activates this element; None when it is not clickable."""
-        if self.kind == "text" or self.text == "Search":  # the search button is search[...], not a click
-            return None
-        return self.text.lower()
+    def __post_init__(self) -> None:
+        clickable = self.kind != "text" and self.text != "Search"  # the search button is search[...]
+        self.action = self.text.lower() if clickable else None
 
 
 @dataclass

@@ -3,19 +3,28 @@
 WebShop indexes, per product, the lower-cased title, description, first bullet point and the
 option text ("color: black, white, and size: small, large") and returns the top 50 hits with
 Lucene's BM25 (pyserini's defaults k1=0.9, b=0.4). bm25s's "lucene" method is that scoring
-function; English stop words are dropped. WebShop's analyzer also stems (Porter): bm25s does not
-here, since goals are written with the catalogue's own word forms.
+function. Text is split into word characters (Lucene's standard tokenizer keeps one-letter and
+digit tokens such as "c" in "usb c") and bm25s's English stop words are dropped. WebShop's
+analyzer also stems (Porter): not here, since goals use the catalogue's own word forms.
+
+bm25s precomputes every (word, product) BM25 weight; a query sums the weights of its words over
+the products that contain them (what ``bm25s.BM25.get_scores`` computes for every product),
+so a search costs the length of its words' postings, not the catalogue's size.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 import bm25s
 import numpy as np
+from bm25s.stopwords import STOPWORDS_EN
 
 TOP_N = 50  # WebShop's SEARCH_RETURN_N
 K1, B = 0.9, 0.4
+_WORD = re.compile(r"\w+")
+_STOPWORDS = frozenset(STOPWORDS_EN)
 
 
 def document_text(product) -> str:
@@ -23,27 +32,39 @@ def document_text(product) -> str:
     return " ".join((product.title, product.description, product.bullets[0], option_text)).lower()
 
 
+def tokenize(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+
+
 class SearchIndex:
     def __init__(self, products: Sequence):
         self.asins = [p.asin for p in products]
-        corpus = bm25s.tokenize([document_text(p) for p in products], stopwords="en", show_progress=False)
         self.retriever = bm25s.BM25(method="lucene", k1=K1, b=B)
-        self.retriever.index(corpus, show_progress=False)
-        self._vocab = corpus.vocab
+        self.retriever.index([tokenize(document_text(p)) for p in products], show_progress=False)
+        self.vocab = self.retriever.vocab_dict
+        scores = self.retriever.scores  # CSC by word: postings of word i are indptr[i]:indptr[i+1]
+        self._data, self._indices, self._indptr = scores["data"], scores["indices"], scores["indptr"]
+
+    def word_ids(self, query: str) -> list[int]:
+        """The query's indexed words (repeats kept: a repeated word counts twice, as in bm25s and Lucene)."""
+        return [self.vocab[w] for w in tokenize(query) if w in self.vocab]
+
+    def scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """(products that contain a query word, their BM25 scores)."""
+        ids = self.word_ids(query)
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        spans = [(self._indptr[i], self._indptr[i + 1]) for i in ids]
+        docs = np.concatenate([self._indices[a:b] for a, b in spans])
+        weights = np.concatenate([self._data[a:b] for a, b in spans]).astype(np.float64)
+        unique, inverse = np.unique(docs, return_inverse=True)
+        return unique, np.bincount(inverse, weights=weights)
 
     def search(self, query: str, k: int = TOP_N) -> list[str]:
-        """The asins of the best ``k`` products for ``query``, best first (ties: catalogue order).
+        """The asins of the best ``k`` products for ``query``, best first, ties in catalogue order.
         A query with no indexed word finds nothing."""
-        tokens = bm25s.tokenize([query.lower()], stopwords="en", show_progress=False, return_ids=False)[0]
-        known = [t for t in tokens if t in self._vocab]
-        if not known:
-            return []
-        scores = self.retriever.get_scores(known)
-        k = min(k, int(np.count_nonzero(scores)))
-        if k == 0:
-            return []
-        # Everything scoring at least the k-th best, then ordered by score, ties by catalogue order.
-        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
-        candidates = np.flatnonzero(scores >= kth)
-        top = candidates[np.lexsort((candidates, -scores[candidates]))][:k]
-        return [self.asins[i] for i in top]
+        docs, scores = self.scores(query)
+        keep = scores > 0
+        docs, scores = docs[keep], scores[keep]
+        top = np.lexsort((docs, -scores))[:k]
+        return [self.asins[i] for i in docs[top]]
