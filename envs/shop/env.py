@@ -178,6 +178,10 @@ class ShopEnv(TextEnv):
         self._elements = pages.page_elements(self.state, self.task, self.catalogue)
         return pages.render(self._elements, self.observation_mode)
 
+    @property
+    def steps_taken(self) -> int:
+        return self._steps
+
     def page_elements(self) -> list[pages.Element]:
         """The current page's elements (what the browser renders)."""
         return list(self._elements)
