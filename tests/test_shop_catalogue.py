@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 
 from envs.shop import vocabulary as vocab
-from envs.shop.catalogue import FAMILY, NO_PRICE_LIMIT, SPLITS, build_catalogue, options_clash, price_upper
+from envs.shop import cache
+from envs.shop.catalogue import (
+    FAMILY, NO_PRICE_LIMIT, SPLITS, build_catalogue, generate_catalogue, options_clash, price_upper,
+)
 from envs.shop.registration import SPLITS as REGISTERED_SPLITS
 from envs.shop.reward import attribute_matches, fuzzy_match, purchase_reward
 from envs.shop.search import K1, B, TOP_N, document_text
@@ -29,10 +32,10 @@ def test_registered_splits_are_the_catalogues():
 
 
 def test_same_size_and_seed_give_the_same_catalogue_and_another_seed_does_not():
-    fresh = build_catalogue.__wrapped__(300, 0)
-    assert fresh.products == build_catalogue.__wrapped__(300, 0).products
-    assert fresh.goals == build_catalogue.__wrapped__(300, 0).goals
-    assert fresh.products != build_catalogue.__wrapped__(300, 1).products
+    fresh = generate_catalogue(300, 0)
+    assert fresh.products == generate_catalogue(300, 0).products
+    assert fresh.goals == generate_catalogue(300, 0).goals
+    assert fresh.products != generate_catalogue(300, 1).products
     # A smaller catalogue is a prefix of a larger one with the same seed.
     assert build_catalogue(1_000).products[:300] == fresh.products
 
@@ -109,7 +112,7 @@ def test_goal_instructions_follow_webshops_form(catalogue):
         else:
             assert g.instruction.endswith(f", and price lower than {g.price_upper:.2f} dollars")
             assert target.price < g.price_upper <= target.price + 40
-    assert any(g.price_upper == NO_PRICE_LIMIT for g in build_catalogue(10_000).goals["train"])
+    assert any(g.price_upper == NO_PRICE_LIMIT for g in goals)
 
 
 def test_held_out_goals_are_about_other_products_than_training_goals(catalogue):
@@ -171,3 +174,20 @@ def test_sparse_scores_equal_bm25s_full_scores(catalogue):
             assert scores == pytest.approx(full[docs], rel=1e-5)
             ranked = [index.asins[i] for i in np.lexsort((np.arange(len(full)), -full)) if full[i] > 0][:TOP_N]
             assert index.search(query) == ranked
+
+
+def test_large_catalogues_are_cached_on_disk_and_the_cache_is_keyed_by_the_code(tmp_path, monkeypatch):
+    monkeypatch.setenv("AGORA_CACHE", str(tmp_path))
+    assert cache.cache_path(1_000, 0) is None and cache.MIN_SIZE == 10_000  # small ones are generated every time
+    monkeypatch.setattr(cache, "MIN_SIZE", 300)  # a small one stands in for 10k here
+    path = cache.cache_path(300, 0)
+    assert path.parent == tmp_path / "shop" and cache._code_version() in path.name
+    fresh = build_catalogue.__wrapped__(300, 0)  # generates, indexes and writes the cache
+    assert path.exists()
+    loaded = cache.load(path)
+    assert loaded.products == fresh.products and loaded.goals == fresh.goals
+    assert loaded.search.search("coffee table") == fresh.search.search("coffee table")
+    path.write_bytes(b"not a pickle")  # a broken cache is regenerated, not an error
+    assert build_catalogue.__wrapped__(300, 0).products == fresh.products
+    monkeypatch.setenv("AGORA_CACHE", "off")
+    assert cache.cache_path(300, 0) is None

@@ -22,6 +22,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
+from envs.shop import cache
 from envs.shop import vocabulary as vocab
 from envs.shop.reward import NO_PRICE_LIMIT, attribute_matches, fuzzy_match, normalize_color
 
@@ -111,11 +112,30 @@ class Catalogue:
 
 @functools.lru_cache(maxsize=4)
 def build_catalogue(size: int = 1_000, seed: int = 0) -> Catalogue:
-    """The catalogue of ``size`` products (kept in memory: later envs of the same size share it)."""
+    """The catalogue of ``size`` products, kept in memory (later envs of the same size share it)
+    and, from 10k products, on disk with its search index (``envs.shop.cache``)."""
+    _check(size, seed)
+    path = cache.cache_path(size, seed)
+    cached = cache.load(path) if path is not None and path.exists() else None
+    if isinstance(cached, Catalogue) and (cached.size, cached.seed) == (size, seed):
+        return cached
+    catalogue = generate_catalogue(size, seed)
+    if path is not None:
+        catalogue.search  # noqa: B018 - build the index now, so it is cached too
+        cache.save(path, catalogue)
+    return catalogue
+
+
+def _check(size: int, seed: int) -> None:
     if isinstance(size, bool) or not isinstance(size, int) or size < FAMILY:
         raise ValueError(f"num_products must be an int >= {FAMILY}, got {size!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"catalogue seed must be an int, got {seed!r}")
+
+
+def generate_catalogue(size: int, seed: int = 0) -> Catalogue:
+    """Generate the catalogue (no cache)."""
+    _check(size, seed)
     rng = random.Random(seed)
     products: list[Product] = []
     goals: dict[str, list[Goal]] = {s: [] for s in SPLITS}
