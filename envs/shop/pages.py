@@ -46,7 +46,7 @@ class PageState:
 
     page: str = "search"  # "search" | "results" | "item" | "sub" | "done"
     query: str = ""
-    results: list[str] = field(default_factory=list)
+    results: tuple[str, ...] = ()
     page_no: int = 1
     asin: str | None = None
     options: dict[str, str] = field(default_factory=dict)
