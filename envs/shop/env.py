@@ -79,8 +79,10 @@ class ShopEnv(TextEnv):
         self.buy_needs_options = bool(buy_needs_options)
         self.split = split
         self.goal = None
+        self.goal_name = ""
         self.state = PageState()
         self._steps = 0
+        self._tried_queries: list[str] = []  # this episode's searches (the expert tries the next one)
         self._elements: list[pages.Element] = []
 
     # --- TextEnv hooks -------------------------------------------------------------------
@@ -99,7 +101,7 @@ class ShopEnv(TextEnv):
         self.task = self.goal.instruction
         self.state = PageState()
         self._steps = 0
-        self._tried_queries: list[str] = []
+        self._tried_queries = []
         return self._observe()
 
     def _step(self, action: str) -> StepOutcome:
@@ -107,15 +109,14 @@ class ShopEnv(TextEnv):
             raise RuntimeError("call reset() before step()")
         self._steps += 1
         problem = self._apply(action)
-        obs = self._observe()
         reward, extra = 0.0, None
-        if problem is not None:
-            obs = f"Invalid action: {problem} Nothing changed; the page is:\n{obs}"
-        elif self.state.page == "done":
+        if problem is None and self.state.page == "done":
             parts = purchase_reward(self.catalogue.by_asin[self.state.asin], self.state.options, self.goal)
             self.state.score = reward = parts.reward
-            obs = self._observe()
             extra = {"reward_parts": asdict(parts)}
+        obs = self._observe()
+        if problem is not None:
+            obs = f"Invalid action: {problem} Nothing changed; the page is:\n{obs}"
         done = self.state.page == "done"
         return StepOutcome(
             obs=obs,
