@@ -73,6 +73,9 @@ def test_a_game_over_http_and_no_route_outside_the_app(server):
         assert get(server + path)[0] == 404, path
     assert get(server + "/new?split=dev&index=0")[0] == 400
     assert get(server + "/new?split=test&index=999999")[0] == 400
+    for _ in range(20):  # past the 15-step limit the game says it is over
+        status, _, html = get(url, {"action": "click[next >]"})
+    assert status == 200 and "The game is over" in html and "Step 15 of 15 (out of steps)" in html
     status, _, css = get(server + "/style.css")
     assert status == 200 and "body" in css
     other = get(server + "/")[1]

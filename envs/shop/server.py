@@ -78,7 +78,7 @@ class ShopApp:
         """Play ``action``; return the explanation when it was invalid, else ""."""
         with self.lock:
             env = self.sessions[session]
-            if env.state.page == "done":
+            if env.state.page == "done" or env.steps_taken >= env.max_steps:
                 return "The game is over: start a new one."
             obs, *_, info = env.step(action)
         return obs.split(" Nothing changed;")[0] if not info["action_valid"] else ""
