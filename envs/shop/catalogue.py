@@ -26,7 +26,6 @@ from envs.shop import cache
 from envs.shop import vocabulary as vocab
 from envs.shop.reward import NO_PRICE_LIMIT, attribute_matches, fuzzy_match, normalize_color
 
-SIZES = (1_000, 10_000, 100_000)  # the sizes the benchmark and docs quote; any size >= 3 works
 FAMILY = 3  # a target and two distractors
 GOALS_PER_TARGET = 3
 TEST_EVERY = 5  # family % TEST_EVERY == 0 -> held-out goals
@@ -55,14 +54,6 @@ class Product:
     @property
     def price_tag(self) -> str:
         return f"${self.price:.2f}"
-
-    def option_values(self) -> dict[str, str]:
-        """Each clickable option value -> its group (the first group, should two share a value)."""
-        values: dict[str, str] = {}
-        for group, group_values in self.options:
-            for value in group_values:
-                values.setdefault(value, group)
-        return values
 
 
 @dataclass(frozen=True)
