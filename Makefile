@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 # torch 2.13.0 is the CPU build on these machines' disk; naming it keeps pip off multi-GB CUDA builds.
 TORCH := torch==2.13.0
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test install install-dev clean
 
@@ -25,6 +26,8 @@ $(VENV)/.installed-dev: $(VENV)/.installed-train
 	$(PIP) install --quiet $(TORCH) -e '.[dev,vllm]'
 	$(PIP) uninstall --quiet -y torchvision torchaudio torchcodec || true
 	VENV="$(VENV)" bash scripts/install_alfworld.sh
+	# The shop's browser test drives Debian's chromium (playwright's own browser download cannot run here).
+	[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 	touch $@
 
 install: $(VENV)/.installed-train

@@ -6,9 +6,11 @@ from envs.collab_math.registration import register_collab_math_envs
 from envs.household.registration import register_household_envs
 from envs.inventory.registration import register_inventory_envs
 from envs.search_qa.registration import register_search_qa_envs
+from envs.shop.registration import register_shop_envs
 
 register_inventory_envs()
 register_household_envs()
 register_alfworld_envs()
 register_collab_math_envs()
 register_search_qa_envs()
+register_shop_envs()

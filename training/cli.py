@@ -21,6 +21,13 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("id")
     play.add_argument("--seed", type=int, default=0)
 
+    serve = sub.add_parser("serve", help="play in the browser: a local web server (the shop)")
+    serve.add_argument("app", choices=["shop"])
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--replay", metavar="JSONL", help="a trajectory file written by `agora eval`, shown at /replay")
+    serve.add_argument("--num-products", type=int, default=None, help="catalogue size (default 1000)")
+
     train = sub.add_parser("train", help="train a policy with RL (no arguments: the tiny policy on household tasks)",
                            epilog="`agora config` lists every key with its type, default and doc.")
     train.add_argument("--config", help="a YAML file or a packaged config name (default: household_tiny)")
@@ -66,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
             from envs import cli as envs_cli
 
             return envs_cli.play_command(args.id, seed=args.seed)
+        if args.command == "serve":
+            from envs.shop.server import serve_command
+
+            return serve_command(args)
         if args.command == "train":
             from training.commands import train_command
 
