@@ -11,3 +11,4 @@ register_household_envs()
 register_alfworld_envs()
 register_collab_math_envs()
 register_search_qa_envs()
+from envs.hila.registration import register_hila_envs; register_hila_envs()  # noqa: E402,E702
