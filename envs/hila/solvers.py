@@ -15,9 +15,8 @@ Neither is ground truth: an expert's reply is graded like anyone's.
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Mapping
-
-import numpy as np
 
 from envs.hila.tasks import TASK_TYPES, VerifiableTask
 
@@ -45,10 +44,10 @@ class SimulatedSolver:
         return self.accuracy.get(task_type, self.default)
 
     def reply(self, task: VerifiableTask, context: str, key: tuple[int, ...]) -> str:
-        rng = np.random.default_rng(np.random.SeedSequence([int(k) for k in key]))
+        rng = random.Random(",".join(str(int(k)) for k in key))  # str seeds hash the same everywhere
         if rng.random() < self.expected_accuracy(task.task_type) or not task.distractors:
             return task.answer
-        return task.distractors[int(rng.integers(len(task.distractors)))]
+        return task.distractors[rng.randrange(len(task.distractors))]
 
 
 class PolicySolver:

@@ -15,6 +15,7 @@ the facts needed plus distractor facts, so a model can answer without a search t
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +75,7 @@ class TaskSource:
         return _qa_task(split, inner, task_type)
 
 
+@functools.lru_cache(maxsize=8192)  # the dual loop replays its test tasks every round
 def _math_task(split: str, index: int, task_type: str) -> VerifiableTask:
     problem = make_problem(split, index, int(task_type.removeprefix("math-d")))
     wrong = {v for v in problem.values[:-1]} | {problem.answer + d for d in (-10, -2, -1, 1, 2, 10)}
@@ -81,6 +83,7 @@ def _math_task(split: str, index: int, task_type: str) -> VerifiableTask:
     return VerifiableTask(problem.text, task_type, str(problem.answer), tuple(wrong))
 
 
+@functools.lru_cache(maxsize=8192)
 def _qa_task(split: str, index: int, task_type: str) -> VerifiableTask:
     world, question = make_task(split, index, int(task_type.removeprefix("qa-").removesuffix("hop")))
     target_kind = question.chain[-1].relation.target
