@@ -145,9 +145,10 @@ def train_meta_policy(env: HilaEnv, config: InnerConfig = InnerConfig()) -> Meta
     """Fit a meta-policy from zero: ``iterations`` x (play ``episodes`` sampled games, fit)."""
     policy = MetaPolicy(env.source.types, env.rounds)
     rng = np.random.default_rng(config.seed)
+    size = env.source.size("train")
     for it in range(config.iterations):
         groups = Groups()
-        start = config.seed * 1_000_000 + it * config.episodes
+        start = (config.seed * 100_003 + it * config.episodes) % (size - config.episodes)  # fresh tasks per iteration
         play(env, policy, "train", range(start, start + config.episodes), rng, groups)
         fit(policy, groups, config.epochs, config.lr, config.normalise_std)
     return policy
@@ -226,7 +227,7 @@ def run_dual_loop(env: HilaEnv, config: DualLoopConfig = DualLoopConfig()) -> li
     logs = []
     for round_ in range(config.outer_rounds):
         policy = train_meta_policy(env, config.inner)
-        deploy_start = 10_000_000 + round_ * config.deploy_episodes
+        deploy_start = env.source.size("train") - (round_ + 1) * config.deploy_episodes  # the split's far end
         deployed = play(env, policy, "train", range(deploy_start, deploy_start + config.deploy_episodes), rng=None)
         examples = deferral_examples(deployed)
         logs.append({"round": round_, "policy": policy, "skill": dict(env.solver.accuracy),
