@@ -12,3 +12,4 @@ register_alfworld_envs()
 register_collab_math_envs()
 register_search_qa_envs()
 from envs.hila.registration import register_hila_envs; register_hila_envs()  # noqa: E402,E702
+from envs.maestro.registration import register_maestro_envs; register_maestro_envs()  # noqa: E402,E702
