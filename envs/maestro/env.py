@@ -32,6 +32,7 @@ The scripted expert (it knows the reported accuracies): call the entry with the 
 
 from __future__ import annotations
 
+import copy
 import re
 
 from envs.core import StepOutcome, TextEnv, quote_action
@@ -65,6 +66,13 @@ class MaestroEnv(TextEnv):
         self.cost = 0.0
         self._steps = 0
         self._key = 0
+
+    def fork(self) -> MaestroEnv:
+        """A copy in the same state that shares the registry and task: stepping it leaves this env
+        as it is (the group-relative trainer executes every candidate action on a fork)."""
+        clone = copy.copy(self)
+        clone.replies = list(self.replies)
+        return clone
 
     def entry(self, name: str) -> ExpertEntry | None:
         return next((e for e in self.entries if e.name == name), None)
