@@ -53,7 +53,8 @@ def _build_solver(backend: str | dict, accuracy: dict[str, float]):
     from agents.backends import make_policy  # only a model backend needs agents
 
     options = dict(backend)
-    return PolicySolver(make_policy(options.pop("type"), **options))
+    max_tokens = options.pop("max_tokens", 128)
+    return PolicySolver(make_policy(options.pop("type"), **options), max_tokens=max_tokens)
 
 
 def parse_entries(data: object, where: str = "registry") -> list[ExpertEntry]:
