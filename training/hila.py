@@ -197,7 +197,9 @@ def deferral_examples(rows: list[dict]) -> list[DeferralExample]:
 def learn_from_experts(solver: SimulatedSolver, examples: list[DeferralExample], rate: float = 0.01,
                        ceiling: float = 0.95) -> SimulatedSolver:
     """The simulated solver's fine-tuning: with ``k`` correct demonstrations of a type its accuracy
-    moves toward ``ceiling``: ``p <- p + (ceiling - p) * (1 - (1 - rate) ** k)`` (never down)."""
+    moves toward ``ceiling``: ``p <- p + (ceiling - p) * (1 - (1 - rate) ** k)`` (never down). A wrong
+    demonstration teaches nothing, so a student trained on graded demonstrations may pass its
+    teacher (as with rejection-sampled SFT); ``ceiling`` caps what it can learn."""
     if not isinstance(solver, SimulatedSolver):
         raise TypeError(f"learn_from_experts updates a SimulatedSolver; got {solver!r}. For a model, train on "
                         "[e.as_sft_row() for e in examples] with a supervised fine-tuning run")

@@ -133,9 +133,8 @@ def first_call(policy: OrchestratorPolicy, env: MaestroEnv, task_type: str) -> s
     return policy.choose(env, info["admissible_actions"], None).removeprefix("<call>").split(":")[0]
 
 
-def evaluate(policy: OrchestratorPolicy, env: MaestroEnv, episodes: int = 200) -> dict[str, dict[str, float]]:
-    """Greedy episodes on the first ``episodes`` test tasks: per type and "all", the mean return,
-    success, cost and calls per episode."""
+def play_greedy(policy: OrchestratorPolicy, env: MaestroEnv, episodes: int = 200) -> list[dict]:
+    """One row per greedy episode on the first ``episodes`` test tasks."""
     rows = []
     for index in range(episodes):
         _, info = env.reset(seed=index, options={"split": "test", "index": index})
@@ -143,9 +142,16 @@ def evaluate(policy: OrchestratorPolicy, env: MaestroEnv, episodes: int = 200) -
         while not done:
             _, reward, terminated, truncated, info = env.step(policy.choose(env, info["admissible_actions"], None))
             ret, done = ret + reward, terminated or truncated
-        rows.append((info["task_type"], ret, info["won"], info["cost"], info["calls"]))
+        rows.append({"task_type": info["task_type"], "return": ret, "success": float(info["won"]),
+                     "cost": info["cost"], "calls": float(info["calls"])})
+    return rows
+
+
+def evaluate(policy: OrchestratorPolicy, env: MaestroEnv, episodes: int = 200) -> dict[str, dict[str, float]]:
+    """Per type and "all": the mean return, success, cost and calls per greedy episode."""
+    rows = play_greedy(policy, env, episodes)
     table = {}
-    for task_type in [*sorted({r[0] for r in rows}), "all"]:
-        rs = np.array([r[1:] for r in rows if task_type in (r[0], "all")], dtype=float)
-        table[task_type] = dict(zip(("return", "success", "cost", "calls"), rs.mean(axis=0).tolist()))
+    for task_type in [*sorted({r["task_type"] for r in rows}), "all"]:
+        rs = [r for r in rows if task_type in (r["task_type"], "all")]
+        table[task_type] = {m: float(np.mean([r[m] for r in rs])) for m in ("return", "success", "cost", "calls")}
     return table
