@@ -44,7 +44,7 @@ def hila_tables() -> None:
             decision = policy.greedy_kind(task_type, 1) if task_type != "all" else "-"
             print(f"{log['round']:>5} {task_type:8s} {skill:>5} {expert:>6} {decision:>16} {row['defer_rate']:>6.2f} "
                   f"{row['expected_reward']:>7.3f} {row['accuracy']:>8.3f}")
-        print(f"      per episode: {hila_episode_cis(_with_skill(env, log["skill"]), policy)}")
+        print(f"      per episode: {hila_episode_cis(_with_skill(env, log['skill']), policy)}")
     print("\n== HILA: defer rate of the greedy policy as lambda_defer rises")
     for lambda_defer in (0.0, 0.15, 0.3, 0.45, 0.8):
         swept = HilaEnv(lambda_defer=lambda_defer)
