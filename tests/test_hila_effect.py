@@ -77,7 +77,7 @@ def test_defer_rate_never_rises_with_the_cost_of_deferring():
 
 
 def test_outer_loop_raises_skill_and_reward_and_lowers_deferral_on_deferred_types():
-    logs = run_dual_loop(HilaEnv(), DualLoopConfig(outer_rounds=2, deploy_episodes=300, eval_episodes=300, inner=FAST))
+    logs = run_dual_loop(HilaEnv(), DualLoopConfig(outer_rounds=2, deploy_episodes=200, eval_episodes=150, inner=FAST))
     before, after = logs[0]["table"], logs[1]["table"]
     deferred = [t for t in HilaEnv().source.types if before[t]["defer_rate"] > 0.1]
     print("\nround  type      skill  defer  reward  accuracy")
@@ -101,9 +101,9 @@ def test_std_normalisation_under_defers_where_the_expected_value_says_defer():
     the expert is, and learns not to defer; mean-centring learns the optimum."""
     env = HilaEnv(task_types=("math-d3",), rounds=1, solver=SimulatedSolver({"math-d3": 0.62}),
                   expert=SimulatedSolver({"math-d3": 1.0}))
-    config = InnerConfig(iterations=1, episodes=1500)
+    config = InnerConfig(iterations=1, episodes=1000)
     mean_centred = train_meta_policy(env, config)
-    std_normalised = train_meta_policy(env, InnerConfig(iterations=1, episodes=1500, normalise_std=True))
+    std_normalised = train_meta_policy(env, InnerConfig(iterations=1, episodes=1000, normalise_std=True))
     print("\nmean-centred:", mean_centred.greedy_kind("math-d3", 1), " std-normalised:", std_normalised.greedy_kind("math-d3", 1))
     assert mean_centred.greedy_kind("math-d3", 1) == DEFER
     assert std_normalised.greedy_kind("math-d3", 1) != DEFER
