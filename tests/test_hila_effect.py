@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from envs.hila.env import DEFAULT_EXPERT_ACCURACY, DEFAULT_SOLVER_ACCURACY, DEFER, HilaEnv
-from envs.hila.solvers import SimulatedSolver
+from envs.hila.solvers import PolicySolver, SimulatedSolver
 from training.hila import (DualLoopConfig, Groups, InnerConfig, MetaPolicy, evaluate, fit, group_advantages,
                            run_dual_loop, train_meta_policy)
 
@@ -92,6 +92,11 @@ def test_outer_loop_raises_skill_and_reward_and_lowers_deferral_on_deferred_type
         assert logs[1]["skill"][t] > logs[0]["skill"][t]
         assert after[t]["defer_rate"] < before[t]["defer_rate"]
     assert after["all"]["expected_reward"] > before["all"]["expected_reward"]
+
+
+def test_the_dual_loop_refuses_a_solver_it_cannot_fine_tune_before_any_work():
+    with pytest.raises(TypeError, match="as_sft_row"):
+        run_dual_loop(HilaEnv(solver=PolicySolver(policy=None)))
 
 
 def test_std_normalisation_under_defers_where_the_expected_value_says_defer():

@@ -225,6 +225,9 @@ class DualLoopConfig:
 
 def run_dual_loop(env: HilaEnv, config: DualLoopConfig = DualLoopConfig()) -> list[dict]:
     """Alternate the loops; one log entry per round: the policy, the solver's skill, the test table."""
+    if not isinstance(env.solver, SimulatedSolver):
+        raise TypeError(f"run_dual_loop fine-tunes a SimulatedSolver by rule; got {env.solver!r}. For a model, collect "
+                        "deferral_examples(play(...)) and fine-tune on their as_sft_row() rows")
     env = copy.copy(env)  # the solver is replaced round by round; the caller's env is left as it was
     logs = []
     for round_ in range(config.outer_rounds):
