@@ -3,8 +3,10 @@ registry). Entry points are strings, so nothing heavy is imported here. One regi
 
 from envs.alfworld.registration import register_alfworld_envs
 from envs.collab_math.registration import register_collab_math_envs
+from envs.hila.registration import register_hila_envs
 from envs.household.registration import register_household_envs
 from envs.inventory.registration import register_inventory_envs
+from envs.maestro.registration import register_maestro_envs
 from envs.search_qa.registration import register_search_qa_envs
 from envs.shop.registration import register_shop_envs
 
@@ -14,3 +16,5 @@ register_alfworld_envs()
 register_collab_math_envs()
 register_search_qa_envs()
 register_shop_envs()
+register_hila_envs()
+register_maestro_envs()
