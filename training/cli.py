@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train a policy with RL (no arguments: the tiny policy on household tasks)")
     train.add_argument("--config", help="a YAML file or a packaged config name (default: household_tiny)")
     train.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
+    train.add_argument("--overwrite", action="store_true",
+                       help="clear train.output_dir first if it already holds a run (else that is refused)")
     train.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. rollout.group_size=4 train.updates=20")
 
     ev = sub.add_parser("eval", help="evaluate policies on a fixed task panel, with 95%% confidence intervals")
@@ -62,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             from training.commands import train_command
 
-            return train_command(args.config, args.overrides, args.resume)
+            return train_command(args.config, args.overrides, args.resume, overwrite=args.overwrite)
         if args.command == "eval":
             from training.commands import eval_command
 

@@ -11,6 +11,7 @@ import envs
 from training.config import load_config
 from training.evaluation import evaluate, write_report
 from training.rollout import RolloutConfig
+from training.run_dir import claim_run_folder
 from agents.policy import SamplingConfig
 
 
@@ -40,11 +41,13 @@ def keep_freed_memory() -> None:
     libc.mallopt(m_trim_threshold, 1024 * 1024 * 1024)
 
 
-def train_command(config_path: str | None, overrides: list[str], resume: str | None) -> int:
+def train_command(config_path: str | None, overrides: list[str], resume: str | None, overwrite: bool = False) -> int:
     limit_threads()
     from training.policies import build_trainable
     from training.trainer import Trainer
 
+    if resume is not None and overwrite:
+        raise ValueError("--resume continues a run and --overwrite replaces one: give one of them")
     if resume is not None:
         saved = Path(resume) / "config.yaml"
         if not saved.is_file():
@@ -55,6 +58,7 @@ def train_command(config_path: str | None, overrides: list[str], resume: str | N
         print(f"agora: resuming {resume} after update {trainer.update}", file=sys.stderr)
     else:
         config = load_config(config_path, overrides)
+        claim_run_folder(config.train.output_dir, overwrite)
         trainer = Trainer(config, build_trainable(config))
     print(f"agora: training {config.policy.backend} on {config.env} -> {trainer.out}", file=sys.stderr)
     trainer.run()
