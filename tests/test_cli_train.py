@@ -52,3 +52,51 @@ def test_train_into_an_existing_run_is_refused_and_overwrite_clears_it(tmp_path,
     assert len(metrics(run)) == 1
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["latest", "update_000001"]
     assert main(["train", "--resume", str(run), "--overwrite"]) == 2  # contradictory: refused
+
+
+def weights(run_dir):
+    from safetensors.torch import load_file
+
+    from training import checkpoint
+
+    return load_file(checkpoint.find(run_dir) / "model.safetensors")
+
+
+@pytest.fixture(scope="module")
+def straight_run(tmp_path_factory):
+    """Four updates in one go, checkpointed only at the end: what an interrupted run must reproduce."""
+    out = tmp_path_factory.mktemp("straight") / "run"
+    assert train(out, "train.updates=4", "train.checkpoint_every=0") == 0
+    return out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_before_the_first_checkpoint_saves_one_that_resumes_exactly(tmp_path, straight_run, sig, capsys):
+    run = tmp_path / "run"
+    victim = subprocess.Popen(
+        [sys.executable, "-m", "training.cli", "train", *SMALL, "train.updates=4", "train.checkpoint_every=0",
+         f"train.output_dir={run}"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    log = run / "metrics.jsonl"
+    deadline = time.time() + 300
+    while not (log.is_file() and log.read_text().strip()):  # the first update is logged, no checkpoint yet
+        assert victim.poll() is None, victim.stderr.read().decode()
+        assert time.time() < deadline
+        time.sleep(0.02)
+    assert not (run / "checkpoints").exists()
+    victim.send_signal(sig)
+    err = victim.communicate(timeout=300)[1].decode()
+    assert victim.returncode == 128 + sig, err
+    assert "Traceback" not in err
+    assert f"{sig.name}: stopped after update" in err and "checkpoint" in err and "--resume" in err
+    stopped_at = len(metrics(run))
+    assert 1 <= stopped_at < 4
+    assert (run / "checkpoints" / "latest").read_text().strip() == f"update_{stopped_at:06d}"
+
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run)]) == 0
+    assert f"after update {stopped_at}" in capsys.readouterr().err
+    assert metrics(run) == metrics(straight_run)
+    ours, reference = weights(run), weights(straight_run)
+    assert ours.keys() == reference.keys() and all(ours[k].equal(reference[k]) for k in ours)

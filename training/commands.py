@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -63,6 +64,8 @@ def train_command(config_path: str | None, overrides: list[str], resume: str | N
     print(f"agora: training {config.policy.backend} on {config.env} -> {trainer.out}", file=sys.stderr)
     trainer.run()
     print(f"agora: metrics in {trainer.out / 'metrics.jsonl'}, curve in {trainer.out / 'learning_curve.png'}")
+    if trainer.stopped_by is not None:  # the shell's convention for a run a signal ended: 128 + signal
+        return 128 + int(getattr(signal, trainer.stopped_by))
     return 0
 
 

@@ -22,6 +22,7 @@ from training import checkpoint as ckpt
 from training.advantages import drmas_advantages, gigpo_advantages, grpo_advantages, hgpo_advantages
 from training.config import TrainConfig, dump_config
 from training.epo import EPORegularizer
+from training.interrupt import StopRequest
 from training.evaluation import EvalSummary, episode_outcomes, evaluate, training_tasks
 from training.losses import aggregate, entropy_bonus, kl_divergence, kl_loss, ppo_clip_loss
 from training.metrics_log import MetricsLog
@@ -114,6 +115,7 @@ class Trainer:
             EPORegularizer(total, e.entropy_coef, e.decay, e.kappa_low, e.kappa_high, e.smooth_weight) if e.enabled else None
         )
         self.update = 0  # updates completed
+        self.stopped_by: str | None = None  # the signal that ended run() early, if any
         self.log = MetricsLog(self.out, config.log)
         (self.out / "config.yaml").write_text(dump_config(config))
 
@@ -262,6 +264,12 @@ class Trainer:
         return metrics
 
     def run(self) -> list[dict]:
+        """Train to ``train.updates`` (or the time budget); SIGINT/SIGTERM end it after the update
+        under way, with a checkpoint (see training/interrupt.py)."""
+        with StopRequest() as self._stop:
+            return self._run()
+
+    def _run(self) -> list[dict]:
         c = self.config.train
         start = time.perf_counter()
         budget_s = 60 * c.max_minutes if c.max_minutes is not None else None
@@ -276,13 +284,17 @@ class Trainer:
                 metrics.update({"eval/success": summary.success.mean, "eval/success_low": summary.success.low,
                                 "eval/success_high": summary.success.high, "eval/reward": summary.reward.mean})
             self.log.write(metrics, bar, elapsed_s=time.perf_counter() - start if budget_s is not None else None)
-            if (c.checkpoint_every and self.update % c.checkpoint_every == 0) or last or out_of_time:
-                self.save()
-            if out_of_time:
+            self.stopped_by = self._stop.requested
+            if (c.checkpoint_every and self.update % c.checkpoint_every == 0) or last or out_of_time or self.stopped_by:
+                saved = self.save()
+            if out_of_time or self.stopped_by:
                 break
         bar.close()
         if out_of_time:
             self.log.note(f"stopped after {self.update} updates: train.max_minutes={c.max_minutes} reached")
+        if self.stopped_by:
+            self.log.note(f"{self.stopped_by}: stopped after update {self.update} of {c.updates}; checkpoint "
+                          f"{saved} saved; continue with `agora train --resume {self.out}`")
         self.log.finish()
         return self.log.history
 
