@@ -100,3 +100,40 @@ def test_a_signal_before_the_first_checkpoint_saves_one_that_resumes_exactly(tmp
     assert metrics(run) == metrics(straight_run)
     ours, reference = weights(run), weights(straight_run)
     assert ours.keys() == reference.keys() and all(ours[k].equal(reference[k]) for k in ours)
+
+
+def test_a_resume_refuses_a_changed_recipe_unless_allowed_and_records_every_change(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert train(run, "train.updates=2") == 0
+    config_before, metrics_before = (run / "config.yaml").read_text(), metrics(run)
+    capsys.readouterr()
+
+    assert main(["train", "--resume", str(run), "algorithm.estimator=grpo", "train.updates=3"]) == 2
+    err = capsys.readouterr().err
+    assert "algorithm.estimator: 'hgpo' in the run, 'grpo' now" in err and "--allow-recipe-change" in err
+    assert "train.updates" not in err.split("recipe:")[1]  # the update budget may change
+    assert (run / "config.yaml").read_text() == config_before and metrics(run) == metrics_before
+
+    assert main(["train", "--resume", str(run), "train.updates=3", "log.progress_bar=true"]) == 0
+    assert main(["train", "--resume", str(run), "--allow-recipe-change", "algorithm.estimator=grpo",
+                 "train.updates=4"]) == 0
+    changes = [json.loads(line) for line in (run / "config_changes.jsonl").read_text().splitlines()]
+    assert changes == [
+        {"update": 2, "key": "log.progress_bar", "from": False, "to": True},
+        {"update": 2, "key": "train.updates", "from": 2, "to": 3},
+        {"update": 3, "key": "algorithm.estimator", "from": "hgpo", "to": "grpo"},
+        {"update": 3, "key": "train.updates", "from": 3, "to": 4},
+    ]
+    assert "estimator: grpo" in (run / "config.yaml").read_text() and len(metrics(run)) == 4
+
+    finished = metrics(run)
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run)]) == 0
+    assert "nothing to do" in capsys.readouterr().err and metrics(run) == finished
+    assert "train.updates" in main_help("train")
+
+
+def main_help(command):
+    from training.cli import build_parser
+
+    return build_parser()._subparsers._group_actions[0].choices[command].format_help()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from training.recipe import CHANGES_FILE, RESUMABLE
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agora", description="Text environments and RL trainers for LLM agents.")
@@ -26,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
     train.add_argument("--overwrite", action="store_true",
                        help="clear train.output_dir first if it already holds a run (else that is refused)")
+    train.add_argument("--allow-recipe-change", action="store_true",
+                       help="with --resume: accept overrides beyond those a resume may change "
+                            f"({', '.join(RESUMABLE)}); each change is logged to {CHANGES_FILE}")
     train.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. rollout.group_size=4 train.updates=20")
 
     ev = sub.add_parser("eval", help="evaluate policies on a fixed task panel, with 95%% confidence intervals")
@@ -64,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             from training.commands import train_command
 
-            return train_command(args.config, args.overrides, args.resume, overwrite=args.overwrite)
+            return train_command(args.config, args.overrides, args.resume, overwrite=args.overwrite,
+                                 allow_recipe_change=args.allow_recipe_change)
         if args.command == "eval":
             from training.commands import eval_command
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import envs
 from training.config import load_config
 from training.evaluation import evaluate, write_report
+from training.recipe import check_resume, record_changes
 from training.rollout import RolloutConfig
 from training.run_dir import claim_run_folder
 from agents.policy import SamplingConfig
@@ -42,20 +43,35 @@ def keep_freed_memory() -> None:
     libc.mallopt(m_trim_threshold, 1024 * 1024 * 1024)
 
 
-def train_command(config_path: str | None, overrides: list[str], resume: str | None, overwrite: bool = False) -> int:
+def train_command(
+    config_path: str | None, overrides: list[str], resume: str | None, overwrite: bool = False,
+    allow_recipe_change: bool = False,
+) -> int:
     limit_threads()
+    from training import checkpoint
     from training.policies import build_trainable
     from training.trainer import Trainer
 
     if resume is not None and overwrite:
         raise ValueError("--resume continues a run and --overwrite replaces one: give one of them")
+    if resume is None and allow_recipe_change:
+        raise ValueError("--allow-recipe-change applies to --resume only")
     if resume is not None:
         saved = Path(resume) / "config.yaml"
         if not saved.is_file():
             raise FileNotFoundError(f"{resume} is not a training run folder (no config.yaml)")
         config = load_config(config_path or saved, overrides)
+        diff = check_resume(load_config(saved), config, allow_recipe_change)
+        done = checkpoint.saved_update(resume)
+        if done >= config.train.updates:
+            print(f"agora: {resume} has finished its {done} updates (train.updates={config.train.updates}): "
+                  "nothing to do; raise train.updates to train further", file=sys.stderr)
+            return 0
+        config.train.output_dir = str(resume)
         trainer = Trainer(config, build_trainable(config), output_dir=resume)
         trainer.resume(resume)
+        if diff:
+            record_changes(resume, trainer.update, diff)
         print(f"agora: resuming {resume} after update {trainer.update}", file=sys.stderr)
     else:
         config = load_config(config_path, overrides)
