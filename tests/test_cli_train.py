@@ -137,3 +137,20 @@ def main_help(command):
     from training.cli import build_parser
 
     return build_parser()._subparsers._group_actions[0].choices[command].format_help()
+
+
+def strict_rows(path):
+    def refuse(constant):
+        raise ValueError(f"{path} holds the non-JSON constant {constant}")
+
+    return [json.loads(line, parse_constant=refuse) for line in Path(path).read_text().splitlines()]
+
+
+def test_metrics_jsonl_is_strict_json_with_null_for_nan(tmp_path):
+    # The sampler's own log-probs as the old policy: there is no mismatch to measure (NaN before).
+    run = tmp_path / "run"
+    assert train(run, "train.updates=1", "algorithm.recompute_old_logprobs=false") == 0
+    (row,) = strict_rows(run / "metrics.jsonl")
+    assert row["loss/logprob_mismatch"] is None and row["train/success"] is not None
+    history = json.loads((run / "checkpoints" / "update_000001" / "history.json").read_text())
+    assert history[0]["loss/logprob_mismatch"] is None
