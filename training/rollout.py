@@ -42,9 +42,12 @@ def chosen_action(gen: Generation) -> tuple[str, bool]:
 
 def _record(
     *, env_id: str, episode_id: str, group_id: str, agent_id: str, turn: int, obs: str, gen: Generation,
-    action: str, reward: float, done: bool, valid: bool, info: dict,
+    action: str, reward: float, done: bool, valid: bool, info: dict, next_obs: str,
 ) -> StepRecord:
     extra = {k: v for k, v in gen.extra.items() if k not in ("action", "format_valid")}
+    extra["reply"] = gen.text  # the decoded reply beside its token ids, for people reading trajectories
+    if done:
+        extra["final_obs"] = next_obs  # what the last action led to: no later row holds it
     return StepRecord(
         episode_id=episode_id,
         group_id=group_id,
@@ -123,6 +126,7 @@ def rollout_single(
                         done=done,
                         valid=bool(out.infos[k].get("action_valid", True)) and format_ok[k],
                         info=out.infos[k],
+                        next_obs=out.obs[k],
                     )
                 )
                 memories[k].append((obs[k], actions[k]))
@@ -198,6 +202,7 @@ def rollout_multi(
                             done=done,
                             valid=bool(info.get("action_valid", True)) and chosen[r][1],
                             info=info,
+                            next_obs=str(new_obs.get(a, "")),
                         )
                     )
                     memory[a].append((observations[a], chosen[r][0]))
