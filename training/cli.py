@@ -34,22 +34,27 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. rollout.group_size=4 train.updates=20")
 
     ev = sub.add_parser("eval", help="evaluate policies on a fixed task panel, with 95%% confidence intervals")
-    ev.add_argument("--env", required=True)
+    ev.add_argument("--env", required=True, help="a registered env id (see `agora envs list`)")
     ev.add_argument("--policy", nargs="+", required=True, help="one or more of: expert random tiny hf vllm openai")
-    ev.add_argument("--model", action="append", default=None,
-                    help="model for each learned policy, in order (a run folder for tiny, a path for LLMs)")
+    ev.add_argument("--model", action="extend", nargs="+", default=None, metavar="MODEL",
+                    help="the model of each learned policy (tiny hf vllm openai), in policy order: "
+                         "--model A B or --model A --model B; a run folder for tiny, a path for LLMs")
     ev.add_argument("--split", default=None, help="task split (default: the env's first held-out split)")
-    ev.add_argument("--episodes", type=int, default=50)
+    ev.add_argument("--episodes", type=int, default=50,
+                    help="panel tasks per sampling seed: tasks 0..N-1 of the split (at most its size)")
     ev.add_argument("--seeds", type=int, nargs="+", default=[0], help="sampling seeds; each replays the panel")
-    ev.add_argument("--temperature", type=float, default=0.0)
+    ev.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (0 = greedy)")
     ev.add_argument("--max-turns", type=int, default=None,
                     help="a cap on top of the env's own step limit (default: a training run's own, else 1000)")
     ev.add_argument("--max-tokens", type=int, default=256, help="LLM policies: tokens per reply")
     ev.add_argument("--memory-k", type=int, default=None,
                     help="past (observation, action) pairs in the prompt (default: a training run's own, else 3)")
     ev.add_argument("--out", default=None, help="output folder (default runs/eval/<env>)")
+    ev.add_argument("--overwrite", action="store_true",
+                    help="clear --out first if it already holds results (else that is refused)")
     ev.add_argument("--base-url", default=None, help="openai policy: the server's base URL")
-    ev.add_argument("--api-key-env", default="OPENAI_API_KEY", help="openai policy: variable holding the key")
+    ev.add_argument("--api-key-env", default="OPENAI_API_KEY",
+                    help="openai policy: variable holding the key (unset: requests go without one)")
     return parser
 
 

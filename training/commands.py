@@ -6,14 +6,16 @@ import ctypes
 import os
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import envs
 from training.config import load_config
-from training.evaluation import evaluate, write_report
+from training.evaluation import evaluate, trajectory_file, write_summary
+from training.records import write_jsonl
 from training.recipe import check_resume, record_changes
 from training.rollout import RolloutConfig
-from training.run_dir import claim_run_folder
+from training.run_dir import claim_eval_folder, claim_run_folder
 from agents.policy import SamplingConfig
 
 
@@ -103,38 +105,41 @@ def trained_rollout(model: str | None):
 def eval_command(args) -> int:
     from tqdm import tqdm
 
+    from training.eval_args import plan_eval
     from training.policies import build_agent
 
+    env_id, split, rows = plan_eval(args)  # every argument checked before the first episode
+    out = claim_eval_folder(args.out or Path("runs") / "eval" / env_id.replace("/", "_"), args.overwrite)
+    out.mkdir(parents=True, exist_ok=True)
     limit_threads()
-    spec = envs.spec(args.env)
-    split = args.split or next((s for s in spec.splits if s != "train"), None)
-    learned = [p for p in args.policy if p not in ("expert", "random")]
-    models = list(args.model or [])
-    if len(models) > len(learned):
-        raise ValueError(f"{len(models)} --model values for {len(learned)} learned policies ({', '.join(learned) or 'none'})")
-    models += [None] * (len(learned) - len(models))
-    model_of = dict(zip(learned, models))
-    summaries, records = [], {}
-    for name in args.policy:
-        trained = trained_rollout(model_of.get(name))
-        config = RolloutConfig(
-            max_turns=args.max_turns if args.max_turns is not None else (trained.max_turns if trained else 1000),
-            memory_k=args.memory_k if args.memory_k is not None else (trained.memory_k if trained else 3),
-            sampling=SamplingConfig(temperature=args.temperature, max_tokens=args.max_tokens),
-        )
-        options = {"base_url": args.base_url, "api_key_env": args.api_key_env} if name == "openai" else {}
-        agent = build_agent(name, model=model_of.get(name), **options)
-        total = args.episodes * len(args.seeds)
-        with tqdm(total=total, desc=f"eval {name}", unit="ep", file=sys.stderr) as bar:
-            summary, rows = evaluate(
-                spec.id, agent, name, split, args.episodes, seeds=args.seeds, rollout_config=config,
-                on_episode=bar.update,
+    summaries = []
+    try:
+        for index, row in enumerate(rows):
+            trained = trained_rollout(row.model)
+            config = RolloutConfig(
+                max_turns=args.max_turns if args.max_turns is not None else (trained.max_turns if trained else 1000),
+                memory_k=args.memory_k if args.memory_k is not None else (trained.memory_k if trained else 3),
+                sampling=SamplingConfig(temperature=args.temperature, max_tokens=args.max_tokens),
             )
-        agent.close()
-        summaries.append(summary)
-        records[name] = rows
-    out = write_report(args.out or Path("runs") / "eval" / spec.id.replace("/", "_"), summaries, records)
-    print(f"{spec.id}  split={split}  episodes per policy={args.episodes * len(args.seeds)}  (95% CI)")
+            options = {"base_url": args.base_url, "api_key_env": args.api_key_env} if row.policy == "openai" else {}
+            trajectories = out / trajectory_file(index, row.label)
+            trajectories.write_text("")
+            agent = build_agent(row.policy, model=row.model, **options)
+            try:
+                with tqdm(total=args.episodes * len(args.seeds), desc=f"eval {row.label}", unit="ep", file=sys.stderr) as bar:
+                    summary, _ = evaluate(
+                        env_id, agent, row.policy, split, args.episodes, seeds=args.seeds, rollout_config=config,
+                        on_episode=bar.update, on_records=lambda played: write_jsonl(trajectories, played, append=True),
+                    )
+            finally:
+                agent.close()
+            summaries.append(replace(summary, label=row.label, model=row.model, trajectories=trajectories.name))
+            write_summary(out, summaries)  # after every row: a later failure keeps what was played
+    except BaseException:
+        if summaries or any(out.glob("trajectories_*.jsonl")):
+            print(f"agora: the evaluation stopped early; what was played is in {out}", file=sys.stderr)
+        raise
+    print(f"{env_id}  split={split}  episodes per policy={args.episodes * len(args.seeds)}  (95% CI)")
     for s in summaries:
         print(s.table_row())
         for task_type, est in s.by_type.items():
