@@ -78,7 +78,7 @@ def test_unique_labels_use_names_then_paths_then_numbers():
         (["--env", LOST_SALES, "--policy", "expert", "--max-turns", "0"], "--max-turns"),
         (["--env", LOST_SALES, "--policy", "expert", "--split", "train"], "no task splits"),
         (["--env", "agora/Household-v0", "--policy", "expert", "--split", "nope"], "--split 'nope'"),
-        (["--env", LOST_SALES, "--policy", "expert", "hf", "--model", "/no/such/model"], "not a run folder"),
+        (["--env", LOST_SALES, "--policy", "expert", "hf", "--model", "/no/such/model"], "not found"),
         (["--env", LOST_SALES, "--policy", "expert", "openai", "--model", "m"], "needs --base-url"),
         (["--env", LOST_SALES, "--policy", "expert", "--base-url", "http://localhost:1/v1"], "for --policy openai only"),
         (["--env", LOST_SALES, "--policy", "expert", "chess"], "unknown policy"),
@@ -118,7 +118,7 @@ def test_an_interrupted_evaluation_keeps_what_was_played(tmp_path, capsys, monke
     (row,) = summary(out)
     assert row["label"] == "random" and row["episodes"] == 4
     assert len(read_jsonl(out / row["trajectories"])) == len(played[0]) + len(played[1])
-    assert (out / "trajectories_02_expert.jsonl").read_text() == ""  # started, nothing finished
+    assert not (out / "trajectories_02_expert.jsonl").exists()  # started, no batch finished
 
     monkeypatch.setattr(training.evaluation, "rollout", real)
     before = (out / "summary.json").read_text()

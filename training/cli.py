@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from training.recipe import CHANGES_FILE, RESUMABLE
@@ -53,8 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--overwrite", action="store_true",
                     help="clear --out first if it already holds results (else that is refused)")
     ev.add_argument("--base-url", default=None, help="openai policy: the server's base URL")
-    ev.add_argument("--api-key-env", default="OPENAI_API_KEY",
-                    help="openai policy: variable holding the key (unset: requests go without one)")
+    ev.add_argument("--api-key-env", default=None,
+                    help="openai policy: the variable holding the API key (default: OPENAI_API_KEY when it is "
+                         "set, else no key, as a local server needs none)")
     return parser
 
 
@@ -65,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             from envs import cli as envs_cli
 
             if args.envs_command == "list":
-                return envs_cli.list_command()
-            return envs_cli.show_command(args.id, seed=args.seed)
+                return flushed(envs_cli.list_command())
+            return flushed(envs_cli.show_command(args.id, seed=args.seed))
         if args.command == "play":
             from envs import cli as envs_cli
 
@@ -86,9 +88,31 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, ImportError) as exc:  # bad input: say what, not a traceback
         print(f"agora: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader left (`agora envs show X | head -1`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so exit's flush is quiet
+        return 0
+    except RuntimeError as exc:
+        if not is_setup_error(exc):
+            raise
+        print(f"agora: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     return 1
+
+
+def flushed(code: int) -> int:
+    """Flush stdout here, where a reader that closed the pipe is handled, not at interpreter exit."""
+    sys.stdout.flush()
+    return code
+
+
+def is_setup_error(exc: BaseException) -> bool:
+    """A model that is not there or a server that cannot be reached: the user's setup, not a bug."""
+    from agents.backends.openai_backend import EndpointError
+    from agents.models import ModelNotAvailableError
+
+    return isinstance(exc, (EndpointError, ModelNotAvailableError))
 
 
 if __name__ == "__main__":

@@ -77,6 +77,7 @@ def train_command(
         print(f"agora: resuming {resume} after update {trainer.update}", file=sys.stderr)
     else:
         config = load_config(config_path, overrides)
+        check_policy_model(config)
         claim_run_folder(config.train.output_dir, overwrite)
         trainer = Trainer(config, build_trainable(config))
     print(f"agora: training {config.policy.backend} on {config.env} -> {trainer.out}", file=sys.stderr)
@@ -85,6 +86,14 @@ def train_command(
     if trainer.stopped_by is not None:  # the shell's convention for a run a signal ended: 128 + signal
         return 128 + int(getattr(signal, trainer.stopped_by))
     return 0
+
+
+def check_policy_model(config) -> None:
+    """An LLM checkpoint that is not there fails now, in one line, not after the run folder is set up."""
+    from training.eval_args import check_model_dir
+
+    if config.policy.backend in ("hf", "vllm") and config.policy.model not in (None, "default"):
+        check_model_dir(config.policy.model, f"policy.model={config.policy.model}")
 
 
 def trained_rollout(model: str | None):
@@ -102,6 +111,14 @@ def trained_rollout(model: str | None):
     return None
 
 
+def api_key_env(args) -> str | None:
+    """The variable the openai policy reads its key from: the one named, else OPENAI_API_KEY when
+    set, else none (a local server needs no key; one that does answers 401, said in one line)."""
+    if args.api_key_env is not None:
+        return args.api_key_env
+    return "OPENAI_API_KEY" if os.environ.get("OPENAI_API_KEY") else None
+
+
 def eval_command(args) -> int:
     from tqdm import tqdm
 
@@ -110,6 +127,7 @@ def eval_command(args) -> int:
 
     env_id, split, rows = plan_eval(args)  # every argument checked before the first episode
     out = claim_eval_folder(args.out or Path("runs") / "eval" / env_id.replace("/", "_"), args.overwrite)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     limit_threads()
     summaries = []
@@ -121,9 +139,8 @@ def eval_command(args) -> int:
                 memory_k=args.memory_k if args.memory_k is not None else (trained.memory_k if trained else 3),
                 sampling=SamplingConfig(temperature=args.temperature, max_tokens=args.max_tokens),
             )
-            options = {"base_url": args.base_url, "api_key_env": args.api_key_env} if row.policy == "openai" else {}
-            trajectories = out / trajectory_file(index, row.label)
-            trajectories.write_text("")
+            options = {"base_url": args.base_url, "api_key_env": api_key_env(args)} if row.policy == "openai" else {}
+            trajectories = out / trajectory_file(index, row.label)  # appended to as batches finish
             agent = build_agent(row.policy, model=row.model, **options)
             try:
                 with tqdm(total=args.episodes * len(args.seeds), desc=f"eval {row.label}", unit="ep", file=sys.stderr) as bar:
@@ -136,8 +153,10 @@ def eval_command(args) -> int:
             summaries.append(replace(summary, label=row.label, model=row.model, trajectories=trajectories.name))
             write_summary(out, summaries)  # after every row: a later failure keeps what was played
     except BaseException:
-        if summaries or any(out.glob("trajectories_*.jsonl")):
+        if any(out.glob("trajectories_*.jsonl")):
             print(f"agora: the evaluation stopped early; what was played is in {out}", file=sys.stderr)
+        elif created:
+            out.rmdir()  # nothing was played: leave no empty result folder to refuse next time
         raise
     print(f"{env_id}  split={split}  episodes per policy={args.episodes * len(args.seeds)}  (95% CI)")
     for s in summaries:

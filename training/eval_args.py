@@ -8,13 +8,14 @@ first policies have played.
 from __future__ import annotations
 
 import math
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import envs
 from training.evaluation import eval_panel
-from training.policies import POLICIES
+from training.policies import POLICIES, is_run_folder
 
 NEEDS_NO_MODEL = ("expert", "random")
 
@@ -58,11 +59,20 @@ def check_model(policy: str, model: str | None, base_url: str | None) -> None:
         from training import checkpoint
 
         checkpoint.find(model)  # a FileNotFoundError that says what it looked for
-    elif policy in ("hf", "vllm") and model not in (None, "default") and not Path(model).expanduser().is_dir():
-        raise ValueError(f"--model {model!r} for --policy {policy}: not a run folder or a local model directory")
+    elif policy in ("hf", "vllm") and model not in (None, "default") and not is_run_folder(model):
+        check_model_dir(model, f"--model {model!r} for --policy {policy}")
     elif policy == "openai" and (model is None or base_url is None):
         raise ValueError("--policy openai needs --base-url (e.g. http://localhost:8000/v1) and a --model "
                          "(the name the server serves), in policy order")
+
+
+def check_model_dir(model: str, what: str) -> None:
+    """A local Hugging Face checkpoint: a folder with config.json (nothing is downloaded)."""
+    folder = Path(model).expanduser()
+    if not (folder / "config.json").is_file():
+        found = "a folder without config.json" if folder.is_dir() else "not found"
+        raise ValueError(f"{what}: {found}; give a training run folder, a local Hugging Face checkpoint "
+                         "(config.json, weights, tokenizer) or 'default' for the embedded SmolLM2")
 
 
 def unique_labels(pairs: list[tuple[str, str | None]]) -> list[str]:
@@ -102,6 +112,8 @@ def plan_eval(args) -> tuple[str, str | None, list[EvalRow]]:
     pairs = pair_models(list(args.policy), list(args.model or []))
     if args.base_url is not None and "openai" not in args.policy:
         raise ValueError("--base-url is for --policy openai only")
+    if args.api_key_env is not None and not os.environ.get(args.api_key_env):
+        raise ValueError(f"--api-key-env {args.api_key_env}: that environment variable is not set")
     for policy, model in pairs:
         check_model(policy, model, args.base_url)
     check_panel(spec.id, split, args.episodes)
