@@ -109,3 +109,16 @@ def test_config_errors_say_where_the_bad_value_came_from(tmp_path, capsys):
     assert main(["train", "--config", str(bad), "train.updates=1", f"train.output_dir={tmp_path / 'b'}"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"agora: {bad}: invalid config") and "command-line" not in err
+
+
+def test_train_checks_env_and_splits_before_work_and_says_where_they_came_from(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "train.eval_split=nope", f"train.output_dir={out}"]) == 2
+    assert "train.eval_split='nope' (from the command line)" in capsys.readouterr().err
+    file = tmp_path / "c.yaml"
+    file.write_text("env: agora/Household-v0\nrollout:\n  split: nope\n")
+    assert main(["train", "--config", str(file), f"train.output_dir={out}"]) == 2
+    assert f"rollout.split='nope' (from {file})" in capsys.readouterr().err
+    assert main(["train", "env=agora/Nope-v0", f"train.output_dir={out}"]) == 2
+    assert "Unknown environment" in capsys.readouterr().err
+    assert not out.exists()  # checked before the run folder was set up

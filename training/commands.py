@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import envs
-from training.config import load_config
+from training.config import DEFAULT_CONFIG, load_config
 from training.evaluation import evaluate, trajectory_file, write_summary
 from training.records import write_jsonl
 from training.recipe import check_resume, record_changes
@@ -63,6 +63,7 @@ def train_command(
         if not saved.is_file():
             raise FileNotFoundError(f"{resume} is not a training run folder (no config.yaml)")
         config = load_config(config_path or saved, overrides)
+        check_env_settings(config, overrides, config_path or saved)
         diff = check_resume(load_config(saved), config, allow_recipe_change)
         done = checkpoint.saved_update(resume)
         if done >= config.train.updates:
@@ -77,6 +78,7 @@ def train_command(
         print(f"agora: resuming {resume} after update {trainer.update}", file=sys.stderr)
     else:
         config = load_config(config_path, overrides)
+        check_env_settings(config, overrides, config_path or DEFAULT_CONFIG)
         check_policy_model(config)
         claim_run_folder(config.train.output_dir, overwrite)
         trainer = Trainer(config, build_trainable(config))
@@ -86,6 +88,22 @@ def train_command(
     if trainer.stopped_by is not None:  # the shell's convention for a run a signal ended: 128 + signal
         return 128 + int(getattr(signal, trainer.stopped_by))
     return 0
+
+
+def check_env_settings(config, overrides: list[str], source) -> None:
+    """The env and its splits exist, checked now rather than at the first evaluation, with where
+    the bad value came from."""
+    def origin(key: str) -> str:
+        given = any(o.split("=", 1)[0].strip() == key for o in overrides)
+        return "from the command line" if given else f"from {source}"
+
+    try:
+        spec = envs.spec(config.env)
+    except KeyError as err:
+        raise ValueError(f"env={config.env!r} ({origin('env')}): {err.args[0]}") from None
+    for key, split in (("rollout.split", config.rollout.split), ("train.eval_split", config.train.eval_split)):
+        if spec.splits and split not in spec.splits:
+            raise ValueError(f"{key}={split!r} ({origin(key)}): {spec.id} has splits {', '.join(spec.splits)}")
 
 
 def check_policy_model(config) -> None:
