@@ -61,7 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from training.interrupt import ExitOnTerminate
+
     args = build_parser().parse_args(argv)
+    with ExitOnTerminate():
+        return run_command(args)
+
+
+def run_command(args) -> int:
     try:
         if args.command == "envs":
             from envs import cli as envs_cli

@@ -83,7 +83,10 @@ def train_command(
         claim_run_folder(config.train.output_dir, overwrite)
         trainer = Trainer(config, build_trainable(config))
     print(f"agora: training {config.policy.backend} on {config.env} -> {trainer.out}", file=sys.stderr)
-    trainer.run()
+    try:
+        trainer.run()
+    finally:
+        trainer.agent.close()  # a vLLM rollout engine ends with the run, however it ends
     print(f"agora: metrics in {trainer.out / 'metrics.jsonl'}, curve in {trainer.out / 'learning_curve.png'}")
     if trainer.stopped_by is not None:  # the shell's convention for a run a signal ended: 128 + signal
         return 128 + int(getattr(signal, trainer.stopped_by))

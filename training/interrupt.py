@@ -39,3 +39,26 @@ class StopRequest:
             f"\nagora: {name} received: finishing this update, then saving a checkpoint "
             f"(send it again to stop at once)", file=sys.stderr, flush=True,
         )
+
+
+class ExitOnTerminate:
+    """A context manager: SIGTERM raises SystemExit(143) and SIGINT KeyboardInterrupt inside it,
+    each said on screen, so ``finally`` blocks and ``close()`` calls run (and shut down model
+    engines) instead of the process vanishing."""
+
+    def __enter__(self) -> "ExitOnTerminate":
+        self._previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum, frame) -> None:
+        print(f"\nagora: {signal.Signals(signum).name} received: stopping", file=sys.stderr, flush=True)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(128 + signum)
