@@ -13,22 +13,11 @@ import pytest
 
 from training.cli import main
 
+from tests.test_trainer import SMALL as TRAINER_SMALL
+from tests.test_trainer import metrics
+
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = [
-    "env=agora/LostSalesText-v0",
-    "env_kwargs.periods=8",
-    "rollout.tasks_per_batch=2",
-    "rollout.group_size=2",
-    "train.eval_episodes=2",
-    "train.eval_every=2",
-    "log.progress_bar=false",
-    "log.tensorboard=false",
-]
-
-
-def metrics(run_dir):
-    rows = [json.loads(line) for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines()]
-    return [{k: v for k, v in m.items() if not k.startswith("perf/")} for m in rows]
+SMALL = [a for a in TRAINER_SMALL if not a.startswith("train.checkpoint_every=")]  # each test sets its own
 
 
 def train(out, *extra):

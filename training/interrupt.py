@@ -1,6 +1,11 @@
-"""Stop a run cleanly on SIGINT or SIGTERM: the first signal asks the trainer to finish the
-update under way and save a checkpoint (which resumes exactly, as a periodic one does); a second
-signal stops at once, keeping only the last checkpoint already written."""
+"""What agora does on SIGINT and SIGTERM.
+
+In a training run (:class:`StopRequest`) the first signal asks the trainer to finish the update
+under way and save a checkpoint (which resumes exactly, as a periodic one does); a second signal
+stops at once, keeping only the last checkpoint already written. Elsewhere in the CLI
+(:class:`ExitOnTerminate`) either signal stops the command through an exception, so ``finally``
+blocks and ``close()`` calls run and shut model engines down.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +16,13 @@ import threading
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-class StopRequest:
-    """A context manager: ``requested`` names the signal once one arrived (else None)."""
+class SignalScope:
+    """A context manager that routes SIGINT and SIGTERM to ``self._handle`` inside it (from the
+    main thread only: Python delivers signals there)."""
 
-    def __init__(self):
-        self.requested: str | None = None
+    def __enter__(self):
         self._previous = {}
-
-    def __enter__(self) -> "StopRequest":
-        if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
+        if threading.current_thread() is threading.main_thread():
             for sig in SIGNALS:
                 self._previous[sig] = signal.signal(sig, self._handle)
         return self
@@ -28,6 +31,15 @@ class StopRequest:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
         self._previous.clear()
+
+    def _handle(self, signum, frame) -> None:
+        raise NotImplementedError
+
+
+class StopRequest(SignalScope):
+    """``requested`` names the signal once one arrived (else None)."""
+
+    requested: str | None = None
 
     def _handle(self, signum, frame) -> None:
         name = signal.Signals(signum).name
@@ -41,21 +53,8 @@ class StopRequest:
         )
 
 
-class ExitOnTerminate:
-    """A context manager: SIGTERM raises SystemExit(143) and SIGINT KeyboardInterrupt inside it,
-    each said on screen, so ``finally`` blocks and ``close()`` calls run (and shut down model
-    engines) instead of the process vanishing."""
-
-    def __enter__(self) -> "ExitOnTerminate":
-        self._previous = {}
-        if threading.current_thread() is threading.main_thread():
-            for sig in SIGNALS:
-                self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
+class ExitOnTerminate(SignalScope):
+    """SIGINT raises KeyboardInterrupt and SIGTERM SystemExit(143), each said on screen."""
 
     def _handle(self, signum, frame) -> None:
         print(f"\nagora: {signal.Signals(signum).name} received: stopping", file=sys.stderr, flush=True)
