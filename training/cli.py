@@ -26,7 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a policy with RL (no arguments: the tiny policy on household tasks)")
     train.add_argument("--config", help="a YAML file or a packaged config name (default: household_tiny)")
-    train.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
+    train.add_argument("--resume", metavar="DIR",
+                       help="continue the run saved in DIR (also after Ctrl-C, SIGTERM or a kill); key=value "
+                            f"may change only {', '.join(RESUMABLE)}")
     train.add_argument("--overwrite", action="store_true",
                        help="clear train.output_dir first if it already holds a run (else that is refused)")
     train.add_argument("--allow-recipe-change", action="store_true",
