@@ -28,6 +28,11 @@ def list_command(out: TextIO | None = None) -> int:
 
 
 def _describe_space(space) -> str:
+    """repr(space), except that a Text space's charset (the whole printable set) is counted, not listed."""
+    from gymnasium.spaces import Text
+
+    if isinstance(space, Text):
+        return f"Text(min_length={space.min_length}, max_length={space.max_length}, charset: {len(space.character_set)} characters)"
     return repr(space)
 
 

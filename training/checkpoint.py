@@ -99,6 +99,12 @@ def find(directory: str | Path) -> Path:
     raise FileNotFoundError(f"no checkpoint in {path} (expected {latest} or a folder with trainer.pt)")
 
 
+def saved_update(directory: str | Path) -> int:
+    """The number of updates the newest checkpoint holds, read without loading its tensors."""
+    history = json.loads((find(directory) / "history.json").read_text())
+    return int(history[-1]["update"]) if history else 0
+
+
 def load(directory: str | Path) -> tuple[dict, dict, dict | None, list[dict]]:
     path = find(directory)
     meta = json.loads((path / "model_meta.json").read_text())

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+from training.recipe import CHANGES_FILE, RESUMABLE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train a policy with RL (no arguments: the tiny policy on household tasks)",
                            epilog="`agora config` lists every key with its type, default and doc.")
     train.add_argument("--config", help="a YAML file or a packaged config name (default: household_tiny)")
-    train.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
+    train.add_argument("--resume", metavar="DIR",
+                       help="continue the run saved in DIR (also after Ctrl-C, SIGTERM or a kill); key=value "
+                            f"may change only {', '.join(RESUMABLE)}")
+    train.add_argument("--overwrite", action="store_true",
+                       help="clear train.output_dir first if it already holds a run (else that is refused)")
+    train.add_argument("--allow-recipe-change", action="store_true",
+                       help="with --resume: accept overrides beyond those a resume may change "
+                            f"({', '.join(RESUMABLE)}); each change is logged to {CHANGES_FILE}")
     train.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. rollout.group_size=4 train.updates=20")
 
     cfg = sub.add_parser("config", help="every training config key with its type, default and doc")
@@ -39,12 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     cfg.add_argument("overrides", nargs="*", metavar="key=value", help="also show these overrides' values")
 
     ev = sub.add_parser("eval", help="evaluate policies on a fixed task panel, with 95%% confidence intervals")
-    ev.add_argument("--env", required=True)
+    ev.add_argument("--env", required=True, help="a registered env id (see `agora envs list`)")
     ev.add_argument("--policy", nargs="+", required=True, help="one or more of: expert random tiny hf vllm openai")
-    ev.add_argument("--model", action="append", default=None,
-                    help="model for each learned policy, in order (a run folder for tiny, a path for LLMs)")
+    ev.add_argument("--model", action="extend", nargs="+", default=None, metavar="MODEL",
+                    help="the model of each learned policy (tiny hf vllm openai), in policy order: "
+                         "--model A B or --model A --model B; a run folder for tiny, a path for LLMs")
     ev.add_argument("--split", default=None, help="task split (default: the env's first held-out split)")
-    ev.add_argument("--episodes", type=int, default=50)
+    ev.add_argument("--episodes", type=int, default=50,
+                    help="panel tasks per sampling seed: tasks 0..N-1 of the split (at most its size)")
     ev.add_argument("--seeds", type=int, nargs="+", default=[0], help="sampling seeds; each replays the panel")
     ev.add_argument("--temperature", type=float, default=None,
                     help="sampling temperature (default: a training run's train.eval_temperature, else 0 = greedy)")
@@ -55,20 +67,31 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--memory-k", type=int, default=None,
                     help="past (observation, action) pairs in the prompt (default: a training run's own, else 3)")
     ev.add_argument("--out", default=None, help="output folder (default runs/eval/<env>)")
+    ev.add_argument("--overwrite", action="store_true",
+                    help="clear --out first if it already holds results (else that is refused)")
     ev.add_argument("--base-url", default=None, help="openai policy: the server's base URL")
-    ev.add_argument("--api-key-env", default="OPENAI_API_KEY", help="openai policy: variable holding the key")
+    ev.add_argument("--api-key-env", default=None,
+                    help="openai policy: the variable holding the API key (default: OPENAI_API_KEY when it is "
+                         "set, else no key, as a local server needs none)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from training.interrupt import ExitOnTerminate
+
     args = build_parser().parse_args(argv)
+    with ExitOnTerminate():
+        return run_command(args)
+
+
+def run_command(args) -> int:
     try:
         if args.command == "envs":
             from envs import cli as envs_cli
 
             if args.envs_command == "list":
-                return envs_cli.list_command()
-            return envs_cli.show_command(args.id, seed=args.seed)
+                return flushed(envs_cli.list_command())
+            return flushed(envs_cli.show_command(args.id, seed=args.seed))
         if args.command == "play":
             from envs import cli as envs_cli
 
@@ -80,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             from training.commands import train_command
 
-            return train_command(args.config, args.overrides, args.resume)
+            return train_command(args.config, args.overrides, args.resume, overwrite=args.overwrite,
+                                 allow_recipe_change=args.allow_recipe_change)
         if args.command == "config":
             from training.config_help import config_command
 
@@ -95,9 +119,31 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, ImportError) as exc:  # bad input: say what, not a traceback
         print(f"agora: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader left (`agora envs show X | head -1`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so exit's flush is quiet
+        return 0
+    except RuntimeError as exc:
+        if not is_setup_error(exc):
+            raise
+        print(f"agora: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     return 1
+
+
+def flushed(code: int) -> int:
+    """Flush stdout here, where a reader that closed the pipe is handled, not at interpreter exit."""
+    sys.stdout.flush()
+    return code
+
+
+def is_setup_error(exc: BaseException) -> bool:
+    """A model that is not there or a server that cannot be reached: the user's setup, not a bug."""
+    from agents.backends.openai_backend import EndpointError
+    from agents.models import ModelNotAvailableError
+
+    return isinstance(exc, (EndpointError, ModelNotAvailableError))
 
 
 if __name__ == "__main__":

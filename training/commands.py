@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import ctypes
 import os
+import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import envs
-from training.config import eval_rollout, load_config, runs_env_kwargs
-from training.evaluation import evaluate, write_report
+from training.config import DEFAULT_CONFIG, eval_rollout, load_config, runs_env_kwargs
+from training.evaluation import evaluate, trajectory_file, write_summary
+from training.recipe import check_resume, record_changes
+from training.records import write_jsonl
+from training.run_dir import claim_eval_folder, claim_run_folder
 
 
 def limit_threads() -> None:
@@ -38,65 +43,129 @@ def keep_freed_memory() -> None:
     libc.mallopt(m_trim_threshold, 1024 * 1024 * 1024)
 
 
-def train_command(config_path: str | None, overrides: list[str], resume: str | None) -> int:
+def train_command(
+    config_path: str | None, overrides: list[str], resume: str | None, overwrite: bool = False,
+    allow_recipe_change: bool = False,
+) -> int:
     limit_threads()
+    from training import checkpoint
     from training.agent_factory import build_trainable
     from training.trainer import Trainer
 
+    if resume is not None and overwrite:
+        raise ValueError("--resume continues a run and --overwrite replaces one: give one of them")
+    if resume is None and allow_recipe_change:
+        raise ValueError("--allow-recipe-change applies to --resume only")
     if resume is not None:
         saved = Path(resume) / "config.yaml"
         if not saved.is_file():
             raise FileNotFoundError(f"{resume} is not a training run folder (no config.yaml)")
         config = load_config(config_path or saved, overrides)
+        check_env_settings(config, overrides, config_path or saved)
+        diff = check_resume(load_config(saved), config, allow_recipe_change)
+        done = checkpoint.saved_update(resume)
+        if done >= config.train.updates:
+            print(f"agora: {resume} has finished its {done} updates (train.updates={config.train.updates}): "
+                  "nothing to do; raise train.updates to train further", file=sys.stderr)
+            return 0
+        config.train.output_dir = str(resume)
         trainer = Trainer(config, build_trainable(config), output_dir=resume)
         trainer.resume(resume)
+        if diff:
+            record_changes(resume, trainer.update, diff)
         print(f"agora: resuming {resume} after update {trainer.update}", file=sys.stderr)
     else:
         config = load_config(config_path, overrides)
+        check_env_settings(config, overrides, config_path or DEFAULT_CONFIG)
+        check_policy_model(config)
+        claim_run_folder(config.train.output_dir, overwrite)
         trainer = Trainer(config, build_trainable(config))
     print(f"agora: training {config.policy.backend} on {config.env} -> {trainer.out}", file=sys.stderr)
-    trainer.run()
+    try:
+        trainer.run()
+    finally:
+        trainer.agent.close()  # a vLLM rollout engine ends with the run, however it ends
     print(f"agora: metrics in {trainer.out / 'metrics.jsonl'}, curve in {trainer.out / 'learning_curve.png'}")
+    if trainer.stopped_by is not None:  # the shell's convention for a run a signal ended: 128 + signal
+        return 128 + int(getattr(signal, trainer.stopped_by))
     return 0
+
+
+def check_env_settings(config, overrides: list[str], source) -> None:
+    """The env and its splits exist, checked now rather than at the first evaluation, with where
+    the bad value came from."""
+    def origin(key: str) -> str:
+        given = any(o.split("=", 1)[0].strip() == key for o in overrides)
+        return "from the command line" if given else f"from {source}"
+
+    try:
+        spec = envs.spec(config.env)
+    except KeyError as err:
+        raise ValueError(f"env={config.env!r} ({origin('env')}): {err.args[0]}") from None
+    for key, split in (("rollout.split", config.rollout.split), ("train.eval_split", config.train.eval_split)):
+        if spec.splits and split not in spec.splits:
+            raise ValueError(f"{key}={split!r} ({origin(key)}): {spec.id} has splits {', '.join(spec.splits)}")
+
+
+def check_policy_model(config) -> None:
+    """An LLM checkpoint that is not there fails now, in one line, not after the run folder is set up."""
+    from training.eval_args import check_model_dir
+
+    if config.policy.backend in ("hf", "vllm") and config.policy.model not in (None, "default"):
+        check_model_dir(config.policy.model, f"policy.model={config.policy.model}")
+
+
+def api_key_env(args) -> str | None:
+    """The variable the openai policy reads its key from: the one named, else OPENAI_API_KEY when
+    set, else none (a local server needs no key; one that does answers 401, said in one line)."""
+    if args.api_key_env is not None:
+        return args.api_key_env
+    return "OPENAI_API_KEY" if os.environ.get("OPENAI_API_KEY") else None
 
 
 def eval_command(args) -> int:
     from tqdm import tqdm
 
     from training.agent_factory import build_agent, trained_run
+    from training.eval_args import plan_eval
 
-    limit_threads()
-    spec = envs.spec(args.env)
-    split = args.split or next((s for s in spec.splits if s != "train"), None)
-    learned = [p for p in args.policy if p not in ("expert", "random")]
-    models = list(args.model or [])
-    if len(models) > len(learned):
-        raise ValueError(f"{len(models)} --model values for {len(learned)} learned policies ({', '.join(learned) or 'none'})")
-    models += [None] * (len(learned) - len(models))
-    model_of = dict(zip(learned, models))
+    env_id, split, rows = plan_eval(args)  # every argument checked before the first episode
     # A training run is played as its own evaluation during training played it: its env settings
     # (shared by every policy of this comparison) and its turn cap, memory window and reply length.
-    runs = {name: trained_run(model_of.get(name)) for name in args.policy}
-    env_kwargs = runs_env_kwargs(spec.id, [run for run in runs.values() if run is not None])
-    summaries, records = [], {}
-    for name in args.policy:
-        config = eval_rollout(
-            runs[name], max_turns=args.max_turns, memory_k=args.memory_k, temperature=args.temperature,
-            max_tokens=args.max_tokens,
-        )
-        options = {"base_url": args.base_url, "api_key_env": args.api_key_env} if name == "openai" else {}
-        agent = build_agent(name, model=model_of.get(name), **options)
-        total = args.episodes * len(args.seeds)
-        with tqdm(total=total, desc=f"eval {name}", unit="ep", file=sys.stderr) as bar:
-            summary, rows = evaluate(
-                spec.id, agent, name, split, args.episodes, seeds=args.seeds, rollout_config=config,
-                on_episode=bar.update, env_kwargs=env_kwargs,
+    runs = [trained_run(row.model) for row in rows]
+    env_kwargs = runs_env_kwargs(env_id, [run for run in runs if run is not None])
+    out = claim_eval_folder(args.out or Path("runs") / "eval" / env_id.replace("/", "_"), args.overwrite)
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    limit_threads()
+    summaries = []
+    try:
+        for index, (row, run) in enumerate(zip(rows, runs)):
+            config = eval_rollout(
+                run, max_turns=args.max_turns, memory_k=args.memory_k, temperature=args.temperature,
+                max_tokens=args.max_tokens,
             )
-        agent.close()
-        summaries.append(summary)
-        records[name] = rows
-    out = write_report(args.out or Path("runs") / "eval" / spec.id.replace("/", "_"), summaries, records)
-    print(f"{spec.id}  split={split}  episodes per policy={args.episodes * len(args.seeds)}  (95% CI)")
+            options = {"base_url": args.base_url, "api_key_env": api_key_env(args)} if row.policy == "openai" else {}
+            trajectories = out / trajectory_file(index, row.label)  # appended to as batches finish
+            agent = build_agent(row.policy, model=row.model, **options)
+            try:
+                with tqdm(total=args.episodes * len(args.seeds), desc=f"eval {row.label}", unit="ep", file=sys.stderr) as bar:
+                    summary, _ = evaluate(
+                        env_id, agent, row.policy, split, args.episodes, seeds=args.seeds, rollout_config=config,
+                        on_episode=bar.update, env_kwargs=env_kwargs,
+                        on_records=lambda played: write_jsonl(trajectories, played, append=True),
+                    )
+            finally:
+                agent.close()
+            summaries.append(replace(summary, label=row.label, model=row.model, trajectories=trajectories.name))
+            write_summary(out, summaries)  # after every row: a later failure keeps what was played
+    except BaseException:
+        if any(out.glob("trajectories_*.jsonl")):
+            print(f"agora: the evaluation stopped early; what was played is in {out}", file=sys.stderr)
+        elif created:
+            out.rmdir()  # nothing was played: leave no empty result folder to refuse next time
+        raise
+    print(f"{env_id}  split={split}  episodes per policy={args.episodes * len(args.seeds)}  (95% CI)")
     for s in summaries:
         print(s.table_row())
         for task_type, est in s.by_type.items():

@@ -289,7 +289,17 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
     try:
         return config_from_dict(data, overrides)
     except ConfigError as err:
+        if overrides and _valid_without_overrides(data):  # the file is fine: the command line is not
+            raise ConfigError(f"command-line override (on top of {file}): {err}") from None
         raise ConfigError(f"{file}: {err}") from None
+
+
+def _valid_without_overrides(data: dict) -> bool:
+    try:
+        config_from_dict(data)
+    except ConfigError:
+        return False
+    return True
 
 
 def dump_config(config: TrainConfig) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 
 from agents.agent import Agent
 from training.outcomes import EpisodeOutcome, episode_outcomes
-from training.records import StepRecord, write_jsonl
+from training.records import StepRecord
 from training.rollout import RolloutConfig, rollout
 from training.stats import Estimate, mean_interval, wilson_interval
 from training.tasks import eval_panel
@@ -30,12 +30,15 @@ class EvalSummary:
     reward: Estimate
     length: Estimate
     by_type: dict[str, Estimate] = field(default_factory=dict)
+    label: str = ""  # the row's unique name in a report (default: the policy)
+    model: str | None = None  # the run folder or model path the policy loaded
+    trajectories: str | None = None  # the row's trajectory file, beside summary.json
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def table_row(self) -> str:
-        return f"{self.policy:<16} {self.episodes:>5}  success {self.success}  reward {self.reward}  steps {self.length.mean:.1f}"
+        return f"{self.label or self.policy:<16} {self.episodes:>5}  success {self.success}  reward {self.reward}  steps {self.length.mean:.1f}"
 
 
 def summarize(env_id: str, policy: str, split: str | None, outcomes: Sequence[EpisodeOutcome]) -> EvalSummary:
@@ -65,9 +68,11 @@ def evaluate(
     batch_size: int = 32,
     on_episode=None,
     env_kwargs: dict | None = None,
+    on_records=None,
 ) -> tuple[EvalSummary, list[StepRecord]]:
     """Play the panel once per sampling seed; the CI covers every episode played.
-    ``env_kwargs`` configure the env (e.g. the difficulty the policy was trained on)."""
+    ``env_kwargs`` configure the env (e.g. the difficulty the policy was trained on).
+    ``on_records`` receives each batch's rows as soon as they are played (to write them out)."""
     base = rollout_config or RolloutConfig()
     tasks = eval_panel(env_id, split, episodes)
     records: list[StepRecord] = []
@@ -75,21 +80,27 @@ def evaluate(
         config = replace(base, group_size=1, sampling=replace(base.sampling, seed=seed))
         for start in range(0, len(tasks), batch_size):
             chunk = tasks[start : start + batch_size]
-            records += rollout(env_id, agent, chunk, config, episode_prefix=f"s{seed}.{start}.", env_kwargs=env_kwargs)
+            rows = rollout(env_id, agent, chunk, config, episode_prefix=f"s{seed}.{start}.", env_kwargs=env_kwargs)
+            records += rows
+            if on_records is not None:
+                on_records(rows)
             if on_episode is not None:
                 on_episode(len(chunk))
     return summarize(env_id, policy_name, split, episode_outcomes(records)), records
 
 
-def write_report(out_dir: str | Path, summaries: Sequence[EvalSummary], records: dict[str, list[StepRecord]]) -> Path:
-    """Trajectories (JSONL per policy), summary.json and a bar chart PNG with the CIs."""
+def write_summary(out_dir: str | Path, summaries: Sequence[EvalSummary]) -> Path:
+    """summary.json and a bar chart PNG with the CIs (trajectories are written as they are played)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for name, rows in records.items():
-        write_jsonl(out / f"trajectories_{_safe(name)}.jsonl", rows)
-    (out / "summary.json").write_text(json.dumps([s.to_dict() for s in summaries], indent=2))
+    (out / "summary.json").write_text(json.dumps([s.to_dict() for s in summaries], indent=2, allow_nan=False))
     plot_summaries(summaries, out / "summary.png")
     return out
+
+
+def trajectory_file(row: int, label: str) -> str:
+    """The row's trajectory file name: numbered, so two labels that read alike never share one."""
+    return f"trajectories_{row + 1:02d}_{_safe(label)}.jsonl"
 
 
 def _safe(name: str) -> str:
@@ -111,7 +122,7 @@ def plot_summaries(summaries: Sequence[EvalSummary], path: Path) -> None:
         xs = np.arange(len(groups)) + k * width
         means = np.array([e.mean for e in ests])
         err = np.array([[e.mean - e.low for e in ests], [e.high - e.mean for e in ests]])
-        ax.bar(xs, means, width, yerr=err, capsize=3, label=s.policy)
+        ax.bar(xs, means, width, yerr=err, capsize=3, label=s.label or s.policy)
     ax.set_xticks(np.arange(len(groups)) + width * (len(summaries) - 1) / 2)
     ax.set_xticklabels(groups, rotation=20, ha="right")
     ax.set_ylim(0, 1.05)

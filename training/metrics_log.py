@@ -53,13 +53,14 @@ class MetricsLog:
 
     def write(self, metrics: dict, bar=None, elapsed_s: float | None = None) -> None:
         """Log one update's metrics; a time-budget bar moves to ``elapsed_s``, an update bar by one."""
+        metrics = strict_json(metrics)
         self.history.append(metrics)
         with open(self.jsonl, "a", encoding="utf-8") as f:
-            f.write(json.dumps(metrics) + "\n")
+            f.write(json.dumps(metrics, allow_nan=False) + "\n")
         step = metrics["update"]
         if self.tb is not None:
             for key, value in metrics.items():
-                if key != "update" and isinstance(value, (int, float)) and math.isfinite(value):
+                if key != "update" and isinstance(value, (int, float)):
                     self.tb.add_scalar(key, value, step)
         if self.wandb is not None:
             self.wandb.log(metrics, step=step)
@@ -72,10 +73,10 @@ class MetricsLog:
 
     def restore(self, history: list[dict]) -> None:
         """After a resume: the log holds exactly the updates the checkpoint had seen."""
-        self.history = list(history)
+        self.history = [strict_json(m) for m in history]  # a checkpoint from before strict logs may hold NaN
         with open(self.jsonl, "w", encoding="utf-8") as f:
             for metrics in self.history:
-                f.write(json.dumps(metrics) + "\n")
+                f.write(json.dumps(metrics, allow_nan=False) + "\n")
 
     def finish(self) -> None:
         if self.tb is not None:
@@ -85,6 +86,11 @@ class MetricsLog:
         if self.history:
             print(summary_table(self.history))
             plot_curve(self.history, self.out / "learning_curve.png")
+
+
+def strict_json(metrics: dict) -> dict:
+    """NaN and infinities as null (None): strict JSON readers reject the literals Python writes."""
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in metrics.items()}
 
 
 def summary_table(history: list[dict]) -> str:

@@ -85,10 +85,11 @@ class StepRecord:
         return cls(**data)
 
 
-def write_jsonl(path: str | os.PathLike, rows: Iterable[StepRecord]) -> int:
-    """Write one JSON object per line; returns the number of rows written."""
+def write_jsonl(path: str | os.PathLike, rows: Iterable[StepRecord], append: bool = False) -> int:
+    """Write one JSON object per line (after what the file holds, with ``append``); returns the
+    number of rows written."""
     count = 0
-    with open(path, "w", encoding="utf-8") as out:
+    with open(path, "a" if append else "w", encoding="utf-8") as out:
         for row in rows:
             try:
                 line = json.dumps(row.to_dict(), ensure_ascii=False, allow_nan=False)

@@ -65,11 +65,16 @@ class _Steps:
 
     def record(
         self, *, task_index: int, copy: int, agent_id: str, turn: int, obs: str, gen: Generation,
-        reward: float, finished: bool, info: dict,
+        reward: float, finished: bool, info: dict, next_obs: str,
     ) -> StepRecord:
-        """The step row of one decision; ``finished``: the env ended the episode for this agent."""
+        """The step row of one decision; ``finished``: the env ended the episode for this agent;
+        ``next_obs``: what the action led to (kept on the episode's last row, which no later row shows)."""
         action, format_valid = chosen_action(gen)
+        done = finished or turn == self.config.max_turns - 1
         extra = {k: v for k, v in gen.extra.items() if k not in ("action", "format_valid")}
+        extra["reply"] = gen.text  # the decoded reply beside its token ids, for people reading trajectories
+        if done:
+            extra["final_obs"] = next_obs
         return StepRecord(
             episode_id=f"{self.episode_prefix}{task_index}.{copy}",
             group_id=self.tasks[task_index].group_id or f"{self.episode_prefix}{task_index}",
@@ -80,7 +85,7 @@ class _Steps:
             response_ids=list(gen.response_ids or []),
             logprobs=[float(x) for x in gen.logprobs or []],
             reward=float(reward),
-            done=finished or turn == self.config.max_turns - 1,
+            done=done,
             action_valid=bool(info.get("action_valid", True)) and format_valid,
             env=self.env_id,
             action=action,
@@ -129,6 +134,7 @@ def rollout_single(
                         task_index=runner.group_of(k), copy=k % config.group_size, agent_id="agent", turn=turn,
                         obs=obs[k], gen=gen, reward=out.rewards[k], finished=out.terminated[k] or out.truncated[k],
                         info=out.infos[k],
+                        next_obs=out.obs[k],
                     )
                 )
                 memories[k].append((obs[k], actions[k]))
@@ -186,6 +192,7 @@ def rollout_multi(
                             task_index=task_index, copy=copy, agent_id=str(a), turn=turn, obs=observations[a],
                             gen=gens[r], reward=rewards.get(a, 0.0), finished=terms.get(a, True) or truncs.get(a, False),
                             info=new_infos.get(a, {}),
+                            next_obs=str(new_obs.get(a, "")),
                         )
                     )
                     memory[a].append((observations[a], chosen_action(gens[r])[0]))

@@ -22,6 +22,7 @@ from training.advantages import ESTIMATORS
 from training.config import TrainConfig, dump_config, eval_env_kwargs, eval_rollout, training_rollout
 from training.epo import EPORegularizer
 from training.evaluation import EvalSummary, evaluate
+from training.interrupt import StopRequest
 from training.losses import LOSSES, LossBatch, aggregate
 from training.metrics_log import MetricsLog
 from training.outcomes import episode_outcomes
@@ -99,6 +100,7 @@ class Trainer:
             EPORegularizer(total, e.entropy_coef, e.decay, e.kappa_low, e.kappa_high, e.smooth_weight) if e.enabled else None
         )
         self.update = 0  # updates completed
+        self.stopped_by: str | None = None  # the signal that ended run() early, if any
         self.log = MetricsLog(self.out, config.log)
         (self.out / "config.yaml").write_text(dump_config(config))
 
@@ -232,6 +234,12 @@ class Trainer:
         return metrics
 
     def run(self) -> list[dict]:
+        """Train to ``train.updates`` (or the time budget); SIGINT/SIGTERM end it after the update
+        under way, with a checkpoint (see training/interrupt.py)."""
+        with StopRequest() as self._stop:
+            return self._run()
+
+    def _run(self) -> list[dict]:
         c = self.config.train
         start = time.perf_counter()
         budget_s = 60 * c.max_minutes if c.max_minutes is not None else None
@@ -246,13 +254,17 @@ class Trainer:
                 metrics.update({"eval/success": summary.success.mean, "eval/success_low": summary.success.low,
                                 "eval/success_high": summary.success.high, "eval/reward": summary.reward.mean})
             self.log.write(metrics, bar, elapsed_s=time.perf_counter() - start if budget_s is not None else None)
-            if (c.checkpoint_every and self.update % c.checkpoint_every == 0) or last or out_of_time:
-                self.save()
-            if out_of_time:
+            self.stopped_by = self._stop.requested
+            if (c.checkpoint_every and self.update % c.checkpoint_every == 0) or last or out_of_time or self.stopped_by:
+                saved = self.save()
+            if out_of_time or self.stopped_by:
                 break
         bar.close()
         if out_of_time:
             self.log.note(f"stopped after {self.update} updates: train.max_minutes={c.max_minutes} reached")
+        if self.stopped_by:
+            self.log.note(f"{self.stopped_by}: stopped after update {self.update} of {c.updates}; checkpoint "
+                          f"{saved} saved; continue with `agora train --resume {self.out}`")
         self.log.finish()
         return self.log.history
 

@@ -77,7 +77,15 @@ class VLLMPolicy(Policy):
     def _start(self) -> None:
         from vllm import LLM
 
-        self.llm = LLM(model=str(self.path), tokenizer=str(self.path), **self.engine_args)
+        from agents.backends.engine_process import stop_signals_after_startup, tie_engine_processes
+
+        tie_engine_processes()  # the engine process ends with this one, however this one ends
+        try:
+            with stop_signals_after_startup():
+                self.llm = LLM(model=str(self.path), tokenizer=str(self.path), **self.engine_args)
+        except BaseException:  # e.g. Ctrl-C during startup, raised once the engine is up: shut it down
+            self.close()
+            raise
 
     def __repr__(self) -> str:
         return f"VLLMPolicy(model={str(self.path)!r}, dtype={self.engine_args['dtype']!r})"
