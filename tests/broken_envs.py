@@ -115,7 +115,7 @@ class WalkToTarget(gym.Env):
         return self._obs(), {"task": self.task, "won": False}
 
     def step(self, action):
-        if isinstance(action, str):
+        if isinstance(action, str) or action is None:
             raise TypeError(f"action must be a number array, got {type(action).__name__}")
         move = float(np.clip(np.nan_to_num(np.asarray(action, dtype=np.float64).reshape(-1)[0]), -1.0, 1.0))
         self.position = float(np.clip(self.position + self._noise(move), -10.0, 10.0))
@@ -160,7 +160,7 @@ class ObservationOutOfSpace(WalkToTarget):
 
 class AcceptsStrActions(WalkToTarget):
     def step(self, action):
-        return super().step([0.0] if isinstance(action, str) else action)
+        return super().step([0.0] if isinstance(action, str) or action is None else action)
 
 
 class NumericExpertWalksAway(WalkToTarget):

@@ -114,6 +114,7 @@ def test_random_command_lines_end_cleanly(tmp_path, capsys, monkeypatch):
     rng = random.Random(20261201)
     kinds = rng.choices(["eval", "train", "envs", "play"], weights=[45, 15, 15, 25], k=CASES)
     seen = {"valid": 0, "invalid": 0}
+    before = {child.pid for child in psutil.Process().children(recursive=True)}  # earlier tests' pools
     for number, kind in enumerate(kinds):
         out = tmp_path / f"case{number}"
         stdin = ""
@@ -136,4 +137,5 @@ def test_random_command_lines_end_cleanly(tmp_path, capsys, monkeypatch):
         if valid is False:
             assert played == [] and not out.exists(), f"work started before the arguments were checked: {where}"
     assert seen["valid"] > 50 and seen["invalid"] > 50, seen
-    assert psutil.Process().children(recursive=True) == []
+    left = [child for child in psutil.Process().children(recursive=True) if child.pid not in before]
+    assert left == [], [child.cmdline() for child in left]
