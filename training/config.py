@@ -106,6 +106,13 @@ class OptimConfig(Section):
     warmup_updates: int = Field(0, ge=0)
 
 
+class WarmStartConfig(Section):
+    # Behaviour cloning before RL (training.warm_start): the scripted expert plays this many
+    # training episodes and the tiny policy is fitted to its choices; 0 = off (pure RL).
+    expert_episodes: int = Field(0, ge=0)
+    epochs: int = Field(4, ge=1)  # passes over the recorded decisions (minibatches of algorithm.minibatch_size, lr optim.lr)
+
+
 class LogConfig(Section):
     tensorboard: bool = True
     wandb: bool = False
@@ -138,12 +145,15 @@ class TrainConfig(Section):
     algorithm: AlgorithmConfig = AlgorithmConfig()
     optim: OptimConfig = OptimConfig()
     train: TrainSection = TrainSection()
+    warm_start: WarmStartConfig = WarmStartConfig()
     log: LogConfig = LogConfig()
 
     @model_validator(mode="after")
     def _consistent(self) -> "TrainConfig":
         if self.policy.backend == "tiny" and self.policy.lora is not None:
             raise ValueError("policy.lora applies to LLM backends (hf, vllm), not to the tiny policy")
+        if self.warm_start.expert_episodes and self.policy.backend != "tiny":
+            raise ValueError("warm_start.expert_episodes applies to the tiny policy only")
         return self
 
 
