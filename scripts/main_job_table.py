@@ -9,11 +9,13 @@ seed: a rerun prints the same success numbers.
     python scripts/main_job_table.py                      # train what is missing in runs/main-job-table, then print
     python scripts/main_job_table.py --jobs 1 --updates 80
     python scripts/main_job_table.py --read-only          # print from finished or partial runs only
+    python scripts/main_job_table.py --read-only --speed-from runs/main-job-table/seed0/checkpoints/update_000060
 
 A run folder that stopped early (killed) is resumed from its last checkpoint. Seconds per update is
 the median over a run's updates of rollout + PPO time (`perf/rollout_s` + `perf/update_s`; the
-evaluations not included). Runs side by side share the cores: compare their seconds per update
-with each other, and with a run alone only as a bound.
+evaluations not included). Runs side by side share the cores, and a busy machine inflates it:
+`--speed-from CHECKPOINT` also times a few updates of the recipe and of the previous one
+(``PREVIOUS``) from the same weights, alternating in one process, and prints their ratio.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = (20, 40, 60, 80)
+PREVIOUS = ["algorithm.ppo_epochs=2", "algorithm.minibatch_size=256"]  # the main job before issue 11
 
 
 def history(run: Path) -> list[dict]:
@@ -103,6 +106,44 @@ def table(runs: dict[int, Path]) -> str:
     return "\n".join(rows)
 
 
+def seconds_per_update(start_from: str, overrides: list[str], updates: int, first_update: int) -> float:
+    """Rollout + PPO seconds per update (median of ``updates``) from a checkpoint's weights."""
+    import tempfile
+
+    import torch
+
+    sys.path.insert(0, str(ROOT))
+    from training import checkpoint
+    from training.config import load_config
+    from training.policies import build_trainable
+    from training.trainer import Trainer
+
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory() as out:
+        config = load_config(None, [
+            "train.eval_every=0", "train.max_minutes=null", "train.checkpoint_every=0", "log.progress_bar=false",
+            "log.tensorboard=false", f"train.output_dir={out}", f"train.updates={first_update + updates}", *overrides,
+        ])
+        trainer = Trainer(config, build_trainable(config))
+        trainer.agent.load_state_dict(checkpoint.load(start_from)[0])
+        trainer.update = first_update  # fresh tasks, not those the checkpoint saw
+        times = [sum(trainer.train_one()[k] for k in ("perf/rollout_s", "perf/update_s")) for _ in range(updates)]
+    return statistics.median(times)
+
+
+def speed(start_from: str, overrides: list[str], updates: int, repeats: int = 3) -> str:
+    totals: dict[str, list[float]] = {"recipe": [], "previous": []}
+    for r in range(repeats):
+        for name, extra in (("recipe", overrides), ("previous", [*overrides, *PREVIOUS])):
+            totals[name].append(seconds_per_update(start_from, extra, updates, 10_000 + 100 * r))
+    ratios = [a / b for a, b in zip(totals["recipe"], totals["previous"])]
+    return (
+        f"seconds per update from {start_from} (median of {updates} updates, {repeats} alternating tries): recipe "
+        f"{statistics.median(totals['recipe']):.2f}, previous ({' '.join(PREVIOUS)}) {statistics.median(totals['previous']):.2f}; "
+        f"ratio {statistics.median(ratios):.2f} (per try {', '.join(f'{x:.2f}' for x in ratios)})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="runs/main-job-table", help="one run folder per seed: OUT/seedN")
@@ -110,6 +151,8 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=100, help="updates per seed (the last column is the last one)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="seeds trained at once (one core each)")
     parser.add_argument("--read-only", action="store_true", help="train nothing; print what the run folders hold")
+    parser.add_argument("--speed-from", metavar="CHECKPOINT", help="also time the recipe against the previous one from here")
+    parser.add_argument("--speed-updates", type=int, default=5, help="updates per timing try")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides for every seed")
     args = parser.parse_args()
     if args.updates < 1 or args.jobs < 1:
@@ -118,6 +161,8 @@ def main() -> None:
     if not args.read_only:
         train_missing(runs, args.updates, args.jobs, args.overrides)
     print(table(runs))
+    if args.speed_from:
+        print(speed(args.speed_from, args.overrides, args.speed_updates))
 
 
 if __name__ == "__main__":

@@ -81,6 +81,13 @@ def lr_factor(update: int, total: int, warmup: int, schedule: str) -> float:
     return 1.0
 
 
+def updates_that_fit(update: int, updates_here: int, loop_s: float, elapsed_s: float, budget_s: float, planned: int) -> int:
+    """The update count a time budget allows: ``update`` done, the rest of ``budget_s`` at the pace of
+    the ``updates_here`` this process ran in ``loop_s`` (evaluations included), at most ``planned``."""
+    per_update = loop_s / max(updates_here, 1)
+    return min(update + math.ceil(max(budget_s - elapsed_s, 0) / max(per_update, 1e-9)), planned)
+
+
 LOSS_STATS = ("loss", "policy_loss", "entropy", "clip_fraction", "approx_kl", "ref_kl", "grad_norm")
 
 
@@ -309,17 +316,14 @@ class Trainer:
         return self.log.history
 
     def _show_budget_estimate(self, bar, start: float, loop_start: float, first_update: int, budget_s: float) -> None:
-        """How many updates the time budget allows at this run's pace so far (evaluations included):
-        on the bar, and once as a note after the fifth update."""
+        """The updates the time budget allows at this run's pace: on the bar, and once as a note."""
         now = time.perf_counter()
-        per_update = (now - loop_start) / max(self.update - first_update, 1)
-        fit = min(self.update + math.ceil(max(budget_s - (now - start), 0) / per_update), self.config.train.updates)
+        here = self.update - first_update
+        fit = updates_that_fit(self.update, here, now - loop_start, now - start, budget_s, self.config.train.updates)
         bar.set_description(f"time budget, ~{fit} updates fit", refresh=False)
-        if self.update - first_update == 5:
-            bar.write(
-                f"agora: {per_update:.1f} s per update so far: ~{fit} updates fit in the "
-                f"{budget_s / 60:g}-minute budget (train.max_minutes)", file=sys.stderr
-            )
+        if here == 5:
+            bar.write(f"agora: at {(now - loop_start) / here:.1f} s per update so far, ~{fit} updates fit in the "
+                      f"{budget_s / 60:g}-minute budget (train.max_minutes)", file=sys.stderr)
 
     # --- checkpoints -------------------------------------------------------------------
     def save(self) -> Path:
