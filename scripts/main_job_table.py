@@ -9,13 +9,15 @@ seed: a rerun prints the same success numbers.
     python scripts/main_job_table.py                      # train what is missing in runs/main-job-table, then print
     python scripts/main_job_table.py --jobs 1 --updates 80
     python scripts/main_job_table.py --read-only          # print from finished or partial runs only
-    python scripts/main_job_table.py --read-only --speed-from runs/main-job-table/seed0/checkpoints/update_000060
+    python scripts/main_job_table.py --read-only --speed-from runs/main-job-table/seed0/checkpoints/update_000060 \
+        --speed-against algorithm.ppo_epochs=3 algorithm.minibatch_size=128
 
 A run folder that stopped early (killed) is resumed from its last checkpoint. Seconds per update is
 the median over a run's updates of rollout + PPO time (`perf/rollout_s` + `perf/update_s`; the
 evaluations not included). Runs side by side share the cores, and a busy machine inflates it:
-`--speed-from CHECKPOINT` also times a few updates of the recipe and of the previous one
-(``PREVIOUS``) from the same weights, alternating in one process, and prints their ratio.
+`--speed-from CHECKPOINT --speed-against KEY=VALUE ...` also times a few updates of the recipe and
+of the recipe with those overrides, from the same weights, alternating in one process, and prints
+their ratio.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = (20, 40, 60, 80)
-PREVIOUS = ["algorithm.ppo_epochs=2", "algorithm.minibatch_size=256"]  # the main job before issue 11
 
 
 def history(run: Path) -> list[dict]:
@@ -131,16 +132,16 @@ def seconds_per_update(start_from: str, overrides: list[str], updates: int, firs
     return statistics.median(times)
 
 
-def speed(start_from: str, overrides: list[str], updates: int, repeats: int = 3) -> str:
-    totals: dict[str, list[float]] = {"recipe": [], "previous": []}
+def speed(start_from: str, overrides: list[str], against: list[str], updates: int, repeats: int = 3) -> str:
+    totals: dict[str, list[float]] = {"recipe": [], "against": []}
     for r in range(repeats):
-        for name, extra in (("recipe", overrides), ("previous", [*overrides, *PREVIOUS])):
+        for name, extra in (("recipe", overrides), ("against", [*overrides, *against])):
             totals[name].append(seconds_per_update(start_from, extra, updates, 10_000 + 100 * r))
-    ratios = [a / b for a, b in zip(totals["recipe"], totals["previous"])]
+    ratios = [b / a for a, b in zip(totals["recipe"], totals["against"])]
     return (
         f"seconds per update from {start_from} (median of {updates} updates, {repeats} alternating tries): recipe "
-        f"{statistics.median(totals['recipe']):.2f}, previous ({' '.join(PREVIOUS)}) {statistics.median(totals['previous']):.2f}; "
-        f"ratio {statistics.median(ratios):.2f} (per try {', '.join(f'{x:.2f}' for x in ratios)})"
+        f"{statistics.median(totals['recipe']):.2f}, with {' '.join(against)} {statistics.median(totals['against']):.2f}; "
+        f"{statistics.median(ratios):.2f}x the recipe's time (per try {', '.join(f'{x:.2f}' for x in ratios)})"
     )
 
 
@@ -152,17 +153,23 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="seeds trained at once (one core each)")
     parser.add_argument("--read-only", action="store_true", help="train nothing; print what the run folders hold")
     parser.add_argument("--speed-from", metavar="CHECKPOINT", help="also time the recipe against the previous one from here")
+    parser.add_argument("--speed-against", nargs="+", default=[], metavar="KEY=VALUE", help="the variant to time against")
     parser.add_argument("--speed-updates", type=int, default=5, help="updates per timing try")
+    parser.add_argument("--speed-tries", type=int, default=3, help="alternating tries of each recipe")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides for every seed")
     args = parser.parse_args()
-    if args.updates < 1 or args.jobs < 1:
-        parser.error("--updates and --jobs must be at least 1")
+    if min(args.updates, args.jobs, args.speed_updates, args.speed_tries) < 1:
+        parser.error("--updates, --jobs, --speed-updates and --speed-tries must be at least 1")
+    if args.speed_from and not Path(args.speed_from).exists():
+        parser.error(f"--speed-from {args.speed_from}: no such run folder or checkpoint")
+    if args.speed_from and not args.speed_against:
+        parser.error("--speed-from needs --speed-against KEY=VALUE ... (the variant to time the recipe against)")
     runs = {seed: Path(args.out) / f"seed{seed}" for seed in args.seeds}
     if not args.read_only:
         train_missing(runs, args.updates, args.jobs, args.overrides)
     print(table(runs))
     if args.speed_from:
-        print(speed(args.speed_from, args.overrides, args.speed_updates))
+        print(speed(args.speed_from, args.overrides, args.speed_against, args.speed_updates, args.speed_tries))
 
 
 if __name__ == "__main__":
