@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from agents.policy import SamplingConfig
+from agents.scripted import ExpertAgent
 from agents.tiny import TinyAgent, TinyConfig
 from training.config import ConfigError, load_config
 from training.evaluation import training_tasks
@@ -30,8 +31,7 @@ def tasks(n=6, seed=0):
 def test_expert_choices_are_recorded_as_the_tiny_policy_would_see_them():
     agent = TinyAgent(SMALL)
     records = rollout(ENV, ExpertChoices(agent), tasks(3), RolloutConfig(memory_k=50, max_turns=50))
-    expert = rollout(ENV, __import__("agents.scripted", fromlist=["ExpertAgent"]).ExpertAgent(), tasks(3),
-                     RolloutConfig(memory_k=50, max_turns=50))
+    expert = rollout(ENV, ExpertAgent(), tasks(3), RolloutConfig(memory_k=50, max_turns=50))
     assert [r.action for r in records] == [r.action for r in expert]  # the expert played, unchanged
     assert all(r.info["won"] for r in records if r.done)
     # Re-scoring the records gives the log-prob of exactly the action the expert took.
@@ -46,10 +46,12 @@ def test_behaviour_cloning_fits_the_experts_choices():
     stats = behaviour_clone(agent, ENV, tasks(), config, epochs=40, minibatch_size=64, lr=3e-3, seed=0)
     assert stats.decisions > 20 and stats.loss_after < 0.5 * stats.loss_before
     # Played greedily on the same tasks, the cloned policy now wins most of them (the untrained one: none).
-    played = rollout(ENV, agent, tasks(), RolloutConfig(memory_k=50, max_turns=50, sampling=SamplingConfig(temperature=0)))
-    untrained = rollout(ENV, TinyAgent(SMALL, seed=0), tasks(), RolloutConfig(memory_k=50, max_turns=50, sampling=SamplingConfig(temperature=0)))
-    wins = lambda rows: sum(r.info["won"] for r in rows if r.done)  # noqa: E731
-    assert wins(played) >= 4 and wins(untrained) == 0
+    greedy = RolloutConfig(memory_k=50, max_turns=50, sampling=SamplingConfig(temperature=0))
+
+    def wins(policy):
+        return sum(r.info["won"] for r in rollout(ENV, policy, tasks(), greedy) if r.done)
+
+    assert wins(agent) >= 4 and wins(TinyAgent(SMALL, seed=0)) == 0
 
 
 def test_warm_start_is_for_the_tiny_policy_only():

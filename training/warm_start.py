@@ -4,9 +4,10 @@ The expert plays whole training episodes (its own tasks, drawn from the run's se
 decision is recorded exactly as the tiny policy would have seen it (its context and candidate ids,
 ``TinyAgent.encode``), with the expert's choice as the response. A few epochs of cross-entropy on
 those choices follow. The household expert is privileged (it knows where every object is), so
-its search steps cannot be imitated from the observation alone; what it teaches is the rest (take,
-process, go to the target, put down) and a prior over where things tend to be. RL then learns the
-search.
+its search steps cannot be imitated from the observation alone; what it can teach is the rest (take,
+process, go to the target, put down) and a prior over where things tend to be. Off by default: on
+the main job the cloned policy starts at 0.28 held-out success but is confident about searches it
+cannot know and explores little, and RL from it was not faster (docs/benchmarks.md, 2026-12-01).
 """
 
 from __future__ import annotations
