@@ -142,6 +142,17 @@ class OptimConfig(Section):
     warmup_updates: int = Field(0, ge=0, description="updates of linear learning-rate warm-up")
 
 
+class WarmStartConfig(Section):
+    """Behaviour cloning before RL (training.warm_start), for the tiny policy."""
+
+    expert_episodes: int = Field(
+        0, ge=0, description="training episodes the scripted expert plays; the policy is fitted to its choices (0 = off)"
+    )
+    epochs: int = Field(
+        4, ge=1, description="passes over the expert's decisions (minibatches of algorithm.minibatch_size, lr optim.lr)"
+    )
+
+
 class LogConfig(Section):
     tensorboard: bool = Field(True, description="write TensorBoard event files in the run folder")
     wandb: bool = Field(False, description="log to Weights & Biases")
@@ -175,6 +186,7 @@ class TrainConfig(Section):
     algorithm: AlgorithmConfig = Field(AlgorithmConfig(), description="advantages and loss")
     optim: OptimConfig = Field(OptimConfig(), description="the optimizer")
     train: TrainSection = Field(TrainSection(), description="the run: length, evaluation, checkpoints, device")
+    warm_start: WarmStartConfig = Field(WarmStartConfig(), description="behaviour cloning of the scripted expert before RL")
     log: LogConfig = Field(LogConfig(), description="where metrics go")
 
 
@@ -317,7 +329,7 @@ def dump_config(config: TrainConfig) -> str:
 
 # --- settings that do not apply -----------------------------------------------------------
 
-TINY_ONLY = ("policy.tiny",)
+TINY_ONLY = ("policy.tiny", "warm_start")
 LLM_ONLY = (
     "policy.model", "policy.lora", "policy.require_think", "rollout.max_tokens",
     "train.device", "train.bf16", "train.gradient_checkpointing",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,13 @@ def lr_factor(update: int, total: int, warmup: int, schedule: str) -> float:
     if schedule == "cosine":
         return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
     return 1.0
+
+
+def updates_that_fit(update: int, updates_here: int, loop_s: float, elapsed_s: float, budget_s: float, planned: int) -> int:
+    """The update count a time budget allows: ``update`` done, the rest of ``budget_s`` at the pace of
+    the ``updates_here`` this process ran in ``loop_s`` (evaluations included), at most ``planned``."""
+    per_update = loop_s / max(updates_here, 1)
+    return min(update + math.ceil(max(budget_s - elapsed_s, 0) / max(per_update, 1e-9)), planned)
 
 
 LOSS_STATS = ("loss", "policy_loss", "entropy", "clip_fraction", "approx_kl", "ref_kl", "grad_norm")
@@ -233,6 +241,23 @@ class Trainer:
             metrics["epo/entropy_reference"] = self.epo.reference
         return metrics
 
+    def warm_start(self) -> None:
+        """Behaviour cloning on the scripted expert before the first update (``warm_start`` section)."""
+        from training.warm_start import behaviour_clone
+
+        c = self.config
+        rng = np.random.default_rng(derived_seed(c.train.seed, 0, 3))
+        tasks = training_tasks(c.env, c.rollout.split, c.warm_start.expert_episodes, rng)
+        t0 = time.perf_counter()
+        stats = behaviour_clone(
+            self.agent, c.env, tasks, self.rollout_config(0), c.warm_start.epochs, c.algorithm.minibatch_size, c.optim.lr,
+            seed=derived_seed(c.train.seed, 0, 4), env_kwargs=c.env_kwargs,
+        )
+        self.log.note(
+            f"warm start: imitated the expert on {len(tasks)} episodes ({stats.decisions} decisions) in "
+            f"{time.perf_counter() - t0:.0f} s, loss {stats.loss_before:.2f} -> {stats.loss_after:.2f}"
+        )
+
     def run(self) -> list[dict]:
         """Train to ``train.updates`` (or the time budget); SIGINT/SIGTERM end it after the update
         under way, with a checkpoint (see training/interrupt.py)."""
@@ -244,7 +269,9 @@ class Trainer:
         start = time.perf_counter()
         budget_s = 60 * c.max_minutes if c.max_minutes is not None else None
         bar = self.log.progress(c.updates, initial=self.update, seconds=budget_s)
-        out_of_time = False
+        if self.update == 0 and self.config.warm_start.expert_episodes:
+            self.warm_start()  # inside the time budget
+        first_update, loop_start, out_of_time = self.update, time.perf_counter(), False
         while self.update < c.updates:
             metrics = self.train_one()
             last = self.update == c.updates
@@ -253,6 +280,8 @@ class Trainer:
                 summary = self.evaluate()
                 metrics.update({"eval/success": summary.success.mean, "eval/success_low": summary.success.low,
                                 "eval/success_high": summary.success.high, "eval/reward": summary.reward.mean})
+            if budget_s is not None:
+                self._show_budget_estimate(bar, start, loop_start, first_update, budget_s)
             self.log.write(metrics, bar, elapsed_s=time.perf_counter() - start if budget_s is not None else None)
             self.stopped_by = self._stop.requested
             if (c.checkpoint_every and self.update % c.checkpoint_every == 0) or last or out_of_time or self.stopped_by:
@@ -267,6 +296,16 @@ class Trainer:
                           f"{saved} saved; continue with `agora train --resume {self.out}`")
         self.log.finish()
         return self.log.history
+
+    def _show_budget_estimate(self, bar, start: float, loop_start: float, first_update: int, budget_s: float) -> None:
+        """The updates the time budget allows at this run's pace: on the bar, and once as a note."""
+        now = time.perf_counter()
+        here = self.update - first_update
+        fit = updates_that_fit(self.update, here, now - loop_start, now - start, budget_s, self.config.train.updates)
+        bar.set_description(f"time budget, ~{fit} updates fit", refresh=False)
+        if here == 5:
+            bar.write(f"agora: at {(now - loop_start) / here:.1f} s per update so far, ~{fit} updates fit in the "
+                      f"{budget_s / 60:g}-minute budget (train.max_minutes)", file=sys.stderr)
 
     # --- checkpoints -------------------------------------------------------------------
     def save(self) -> Path:
