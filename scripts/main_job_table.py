@@ -116,7 +116,7 @@ def seconds_per_update(start_from: str, overrides: list[str], updates: int, firs
     sys.path.insert(0, str(ROOT))
     from training import checkpoint
     from training.config import load_config
-    from training.policies import build_trainable
+    from training.agent_factory import build_trainable
     from training.trainer import Trainer
 
     torch.set_num_threads(1)

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from training.config import load_config
-from training.policies import build_trainable
+from training.agent_factory import build_trainable
 from training.trainer import Trainer, updates_that_fit
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ from agents.policy import SamplingConfig
 from agents.scripted import ExpertAgent
 from agents.tiny import TinyAgent, TinyConfig
 from training.config import ConfigError, load_config
-from training.evaluation import training_tasks
+from training.tasks import training_tasks
 from training.rollout import RolloutConfig, rollout
 from training.warm_start import ExpertChoices, behaviour_clone
 
@@ -55,5 +55,5 @@ def test_behaviour_cloning_fits_the_experts_choices():
 
 
 def test_warm_start_is_for_the_tiny_policy_only():
-    with pytest.raises(ConfigError, match="warm_start.expert_episodes applies to the tiny policy only"):
+    with pytest.raises(ConfigError, match="'warm_start' does not apply with policy.backend='hf'"):
         load_config(None, ["policy.backend=hf", "warm_start.expert_episodes=8"])
