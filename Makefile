@@ -25,6 +25,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed-train
 	$(PIP) install --quiet $(TORCH) -e '.[dev,vllm]'
 	$(PIP) uninstall --quiet -y torchvision torchaudio torchcodec || true
 	VENV="$(VENV)" bash scripts/install_alfworld.sh
+	command -v java >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq default-jre-headless; }  # ScienceWorld's JVM
 	touch $@
 
 install: $(VENV)/.installed-train

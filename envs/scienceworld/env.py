@@ -15,6 +15,7 @@ Constructor kwargs:
                        "bounded" at most ``max_admissible`` valid actions (``tasks.bounded_choices``)
                        "all"     every valid action-object combination, as the stock step builds
     max_admissible   the bound for "bounded"
+    java_options     extra JVM flags, e.g. ("-Xmx2g",)
 
 Reset options: ``task`` (name or id), ``variation`` (an int), ``split`` and ``index`` (entry
 ``index`` of the split's (task, variation) list, tasks in order). Without them the seed draws a
