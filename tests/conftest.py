@@ -12,6 +12,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # One torch thread, as the CLI defaults to: on a shared 2-core machine two threads oversubscribe.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+# TextWorld games the tests generate go to one cache kept between runs, never to ~/.cache (issue 14).
+os.environ.setdefault("AGORA_TEXTWORLD_CACHE", os.path.join(__import__("tempfile").gettempdir(), "agora-tests-textworld"))
+
 
 # --- ScienceWorld: no Java process started by the tests may outlive the suite (issue 14) ---
 import pytest  # noqa: E402

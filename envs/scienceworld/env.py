@@ -48,6 +48,20 @@ ENGINE_STOPPED = ("The ScienceWorld engine (its Java process) stopped unexpected
                   "Call reset() to start a fresh engine.")
 
 
+def refuse_command(command: str, engine: str) -> str:
+    """Why a (stripped) command is refused before it reaches a text-game engine, or ''.
+
+    Engines read short plain-ASCII commands; py4j cannot even send lone surrogates.
+    """
+    if not command:
+        return "(The action was empty.)"
+    if len(command) > MAX_ACTION_CHARS:
+        return f"(The action is {len(command)} characters long; at most {MAX_ACTION_CHARS} are read.)"
+    if not _ACCEPTED_CHARS.issuperset(command):
+        return f"{engine} reads plain ASCII commands; got {quote_action(command)}."
+    return ""
+
+
 class ScienceWorldEnv(TextEnv):
     def __init__(
         self,
@@ -152,9 +166,9 @@ class ScienceWorldEnv(TextEnv):
 
     def _step(self, action: str) -> StepOutcome:
         command = action.strip()
-        refusal = self._refuse(command)
+        refusal = refuse_command(command, "ScienceWorld")
         if refusal:
-            return self._outcome(refusal, self._score, False, 0, action_valid=False)
+            return self._outcome(f"{NO_MATCH} {refusal}", self._score, False, 0, action_valid=False)
         try:
             obs, score, completed, moves = self._engine_step(command)
         except EngineDied as exc:
@@ -177,16 +191,6 @@ class ScienceWorldEnv(TextEnv):
             self._refresh_choices()
         return StepOutcome(obs=obs, reward=reward, terminated=won or failed, truncated=truncated,
                            action_valid=action_valid, won=won, extra={"score": score})
-
-    def _refuse(self, command: str) -> str:
-        """Why an action is refused before it reaches the engine ('' if it is sent)."""
-        if not command:
-            return f"{NO_MATCH} (The action was empty.)"
-        if len(command) > MAX_ACTION_CHARS:
-            return f"{NO_MATCH} (The action is {len(command)} characters long; at most {MAX_ACTION_CHARS} are read.)"
-        if not _ACCEPTED_CHARS.issuperset(command):
-            return f"{NO_MATCH} ScienceWorld reads plain ASCII commands; got {quote_action(command)}."
-        return ""
 
     def _refresh_choices(self) -> None:
         if self.admissible == "none":
