@@ -44,6 +44,15 @@ def _wait_gone(pid: int, timeout: float = 10.0) -> bool:
     return False
 
 
+def expert_to_the_end(env: ScienceWorldEnv) -> dict:
+    """Step the expert until the episode ends; the last info, with the step count."""
+    for steps in range(1, 1000):
+        _, _, terminated, truncated, info = env.step(env.expert_action())
+        if terminated or truncated:
+            return {**info, "steps": steps}
+    raise AssertionError("the expert's episode did not end")
+
+
 # --- tasks and splits (no JVM) ----------------------------------------------------------
 
 
@@ -174,13 +183,8 @@ def test_the_expert_replays_actions_taken_before_the_gold_path_existed():
         env.reset(seed=0, options={"variation": 1})
         env.step("look around")  # off the gold path, before the gold path is generated
         env.step("inventory")
-        steps = 0
-        while True:
-            _, _, terminated, truncated, info = env.step(env.expert_action())
-            steps += 1
-            if terminated or truncated:
-                break
-        assert info["won"] and info["score"] == 100 and steps <= len(env.gold_path())
+        info = expert_to_the_end(env)
+        assert info["won"] and info["score"] == 100 and info["steps"] <= len(env.gold_path())
     finally:
         env.close()
 
@@ -222,11 +226,7 @@ def test_a_killed_jvm_ends_the_episode_and_the_next_reset_recovers():
         again, _ = env.reset(seed=3)
         assert env.engine.pid != old_pid and _running(env.engine.pid)
         assert again == first_obs  # the fresh engine plays the same episode
-        while True:
-            _, _, terminated, truncated, info = env.step(env.expert_action())
-            if terminated or truncated:
-                break
-        assert info["won"]
+        assert expert_to_the_end(env)["won"]
     finally:
         env.close()
 

@@ -23,6 +23,11 @@ def cache_dir(tmp_path_factory):
 
 def play_expert(env: TextWorldEnv, **reset_kwargs) -> tuple[float, dict, int]:
     env.reset(**reset_kwargs)
+    return finish_with_expert(env)
+
+
+def finish_with_expert(env: TextWorldEnv) -> tuple[float, dict, int]:
+    """Play the expert to the end of the episode: (return, last info, steps); every action valid."""
     total, steps = 0.0, 0
     while True:
         _, reward, terminated, truncated, info = env.step(env.expert_action())
@@ -134,11 +139,7 @@ def test_off_the_walkthrough_textworlds_policy_still_wins(cache_dir):
         env.reset(seed=0, options={"index": 0})
         env.step("inventory")  # off the walkthrough: TextWorld's own policy plans from here
         assert not env._on_walkthrough and env.expert_action() in env.admissible_actions()
-        while True:
-            _, _, terminated, truncated, info = env.step(env.expert_action())
-            if terminated or truncated:
-                break
-        assert info["won"]
+        assert finish_with_expert(env)[1]["won"]
     finally:
         env.close()
 

@@ -139,11 +139,13 @@ class ScienceWorldEnv(TextEnv):
             raise ValueError(f"unknown reset options {unknown}; expected some of {list(_OPTIONS)}")
         if not self.engine.alive and self.engine.pid is not None:
             self.engine.restart()  # the last episode's JVM died: this one gets a fresh engine
+        rng_state = self.np_random.bit_generator.state
         try:
             self.task_name, self.variation = self._pick(options)
             self._load()
         except EngineDied:
             self.engine.restart()  # died between episodes: one fresh try, then the error stands
+            self.np_random.bit_generator.state = rng_state  # the retry draws the same task
             self.task_name, self.variation = self._pick(options)
             self._load()
         self._actions, self._gold_done, self._score, self._steps = [], 0, 0, 0

@@ -28,7 +28,6 @@ state (``policy_commands``) takes over.
 from __future__ import annotations
 
 import os
-import warnings
 
 from envs.core import StepOutcome, TextEnv
 from envs.scienceworld.env import refuse_command
@@ -111,9 +110,7 @@ class TextWorldEnv(TextEnv):
             admissible_commands=self.admissible, policy_commands=True, score=True, max_score=True,
             won=True, lost=True, objective=True, extras=["walkthrough"],
         )
-        with warnings.catch_warnings():
-            # Jericho warns that generated games are not in its list; TextWorld tracks their score itself.
-            warnings.filterwarnings("ignore", message=".*is not fully supported", module="jericho")
+        with games.quiet_jericho():
             self._tw = textworld.start(path, request_infos=infos)
         self.game_path = path
 

@@ -18,10 +18,12 @@ folder and moved in place, so concurrent makers never see half a game. The cache
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
+import warnings
 
 CHALLENGES = ("coin_collector", "treasure_hunter", "cooking", "custom")
 # What an env plays when given no settings: small games whose walkthroughs are a few steps.
@@ -35,6 +37,14 @@ CUSTOM_SETTINGS = {  # tw-make custom's options (its defaults), as GameOptions f
     "theme": "house",
     "include_adj": False,
 }
+
+
+@contextlib.contextmanager
+def quiet_jericho():
+    """Jericho warns that generated games are not in its list of known games; TextWorld scores them itself."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is not fully supported", module="jericho")
+        yield
 
 
 def default_cache_dir() -> str:
@@ -121,7 +131,7 @@ def game_file(challenge: str, settings: dict | None, seed: int, cache_dir: str |
     if os.path.isfile(path) and os.path.isfile(path[:-3] + ".json"):
         return path, False
     os.makedirs(folder, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=folder, prefix=".making-") as tmp:
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".making-") as tmp, quiet_jericho():
         _generate(challenge, settings, seed, os.path.join(tmp, f"{key}.z8"))
         os.replace(os.path.join(tmp, f"{key}.json"), path[:-3] + ".json")
         os.replace(os.path.join(tmp, f"{key}.z8"), path)  # last: its presence means the game is whole
