@@ -79,7 +79,7 @@ def split_variations(max_variations: int, split: str) -> list[int]:
 
 
 # The bounded choice list puts these verbs first; electrical verbs only for electrical tasks.
-_VERB_ORDER = ("go", "open", "close", "pick", "put", "move", "pour", "focus", "activate", "deactivate", "use",
+_VERB_ORDER = ("teleport", "go", "open", "close", "pick", "put", "move", "pour", "focus", "activate", "deactivate", "use",
                "look", "read", "mix", "dunk", "eat", "flush", "wait", "wait1", "inventory", "connect", "disconnect")
 _NEVER_OFFERED = frozenset({"reset task", "task", "look around"})  # "look around" is always appended instead
 ELECTRICAL_VERBS = frozenset({"connect", "disconnect"})

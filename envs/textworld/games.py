@@ -26,8 +26,9 @@ import tempfile
 import warnings
 
 CHALLENGES = ("coin_collector", "treasure_hunter", "cooking", "custom")
-# What an env plays when given no settings: small games whose walkthroughs are a few steps.
-DEFAULT_SETTINGS = {"coin_collector": {"level": 5}, "treasure_hunter": {"level": 5}, "cooking": {"recipe": 1, "take": 1, "go": 1}}
+# What an env plays when given no settings: small games. Coin collector level 10 (a 10-room path,
+# 10 steps) is where random play fails and the tiny policy learns (training/configs/textworld_tiny.yaml).
+DEFAULT_SETTINGS = {"coin_collector": {"level": 10}, "treasure_hunter": {"level": 5}, "cooking": {"recipe": 1, "take": 1, "go": 1}}
 CUSTOM_SETTINGS = {  # tw-make custom's options (its defaults), as GameOptions fields
     "world_size": 5,
     "nb_objects": 10,
