@@ -112,6 +112,21 @@ def test_rewards_are_the_score_change_over_the_max_score(cache_dir):
         env.close()
 
 
+def test_shaped_reward_is_textworlds_intermediate_reward(cache_dir):
+    opposite = {"north": "south", "south": "north", "east": "west", "west": "east"}
+    env = TextWorldEnv(challenge="coin_collector", settings={"level": 5}, n_games=3, cache_dir=cache_dir, shaped_reward=0.1)
+    try:
+        env.reset(seed=0, options={"index": 0})
+        forward = env.expert_action()
+        assert env.step(forward)[1] == pytest.approx(0.1)  # one step closer to the coin
+        assert env.step("go " + opposite[forward.split()[1]])[1] == pytest.approx(-0.1)  # back: farther
+        assert env.step("look")[1] == 0.0
+        total, info, _ = finish_with_expert(env)
+        assert info["won"] and total == pytest.approx(1.0 + 0.1 * 5)  # 4 moves and the coin, each +0.1, plus the score
+    finally:
+        env.close()
+
+
 def test_bad_actions_and_the_admissible_switch(cache_dir):
     env = TextWorldEnv(challenge="coin_collector", n_games=3, cache_dir=cache_dir)
     try:

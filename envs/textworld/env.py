@@ -15,6 +15,8 @@ Constructor kwargs:
     admissible    True: info["admissible_actions"] holds TextWorld's admissible commands;
                   False: [] and TextWorld does not compute them (a faster step)
     cache_dir     where generated games are kept (``games.default_cache_dir()`` if None)
+    shaped_reward weight of TextWorld's intermediate reward (+1 when a step shortens its winning
+                  policy, -1 when it lengthens it) added to each step's reward; 0: the score only
 
 Reset options: ``split``, ``index`` (game ``index`` of the split) or ``game_file`` (any
 TextWorld .z8 with its .json). Games are generated on first use and read from the cache after.
@@ -57,6 +59,7 @@ class TextWorldEnv(TextEnv):
         max_steps: int = 30,
         admissible: bool = True,
         cache_dir: str | None = None,
+        shaped_reward: float = 0.0,
         render_mode: str | None = None,
     ):
         require_textworld()
@@ -72,6 +75,9 @@ class TextWorldEnv(TextEnv):
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         self.n_games, self.split, self.max_steps = n_games, split, max_steps
         self.admissible = bool(admissible)
+        if not isinstance(shaped_reward, (int, float)) or isinstance(shaped_reward, bool) or shaped_reward < 0:
+            raise ValueError(f"shaped_reward must be a number >= 0, got {shaped_reward!r}")
+        self.shaped_reward = float(shaped_reward)
         self.cache_dir = cache_dir or games.default_cache_dir()
         self.game_path = ""
         self._tw = None  # the running TextWorld env (one per game file)
@@ -108,7 +114,7 @@ class TextWorldEnv(TextEnv):
         self._close_game()
         infos = textworld.EnvInfos(
             admissible_commands=self.admissible, policy_commands=True, score=True, max_score=True,
-            won=True, lost=True, objective=True, extras=["walkthrough"],
+            won=True, lost=True, objective=True, intermediate_reward=self.shaped_reward > 0, extras=["walkthrough"],
         )
         with games.quiet_jericho():
             self._tw = textworld.start(path, request_infos=infos)
@@ -136,6 +142,8 @@ class TextWorldEnv(TextEnv):
         self._steps += 1
         max_score = self._state["max_score"] or 1
         reward = 0.0 if refusal else (score - self._score) / max_score
+        if not refusal and self.shaped_reward:
+            reward += self.shaped_reward * self._state["intermediate_reward"]
         if not refusal:
             self._score = score
         won, lost = bool(self._state["won"]), bool(self._state["lost"])
