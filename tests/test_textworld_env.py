@@ -17,8 +17,9 @@ CHALLENGE_SETTINGS = {
 
 
 @pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    return str(tmp_path_factory.mktemp("textworld-cache"))
+def cache_dir():
+    """The suite's game cache (tests/conftest.py points AGORA_TEXTWORLD_CACHE at it): reruns generate nothing."""
+    return games.default_cache_dir()
 
 
 def play_expert(env: TextWorldEnv, **reset_kwargs) -> tuple[float, dict, int]:
@@ -49,7 +50,8 @@ def test_the_walkthrough_wins_a_generated_game(challenge, cache_dir):
         env.close()
 
 
-def test_a_second_call_reads_the_cache_and_generates_nothing(cache_dir, monkeypatch):
+def test_a_second_call_reads_the_cache_and_generates_nothing(tmp_path, monkeypatch):
+    cache_dir = str(tmp_path)
     path, generated = games.game_file("treasure_hunter", {"level": 2}, seed=7, cache_dir=cache_dir)
     assert generated and path.startswith(cache_dir)
 
