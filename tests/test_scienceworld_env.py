@@ -242,7 +242,7 @@ def test_no_jvm_outlives_the_interpreter():
     assert _wait_gone(int(out.stdout.split()[-1]))
 
 
-# --- all 30 tasks (slow: about 5 minutes on 2 cores, most of it the two Mendelian genetics tasks) --
+# --- all 30 tasks (slow: 98-319 s on 2 shared cores, most of it the two Mendelian genetics tasks) --
 
 
 @pytest.mark.slow
