@@ -28,6 +28,8 @@ $(VENV)/.installed-dev: $(VENV)/.installed-train
 	VENV="$(VENV)" bash scripts/install_alfworld.sh
 	# The shop's browser test drives Debian's chromium (playwright's own browser download cannot run here).
 	[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	# ScienceWorld's simulator runs in a JVM.
+	command -v java >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq default-jre-headless; }
 	touch $@
 
 install: $(VENV)/.installed-train

@@ -7,8 +7,10 @@ from envs.hila.registration import register_hila_envs
 from envs.household.registration import register_household_envs
 from envs.inventory.registration import register_inventory_envs
 from envs.maestro.registration import register_maestro_envs
+from envs.scienceworld.registration import register_scienceworld_envs
 from envs.search_qa.registration import register_search_qa_envs
 from envs.shop.registration import register_shop_envs
+from envs.textworld.registration import register_textworld_envs
 
 register_inventory_envs()
 register_household_envs()
@@ -18,3 +20,5 @@ register_search_qa_envs()
 register_shop_envs()
 register_hila_envs()
 register_maestro_envs()
+register_scienceworld_envs()
+register_textworld_envs()

@@ -11,3 +11,29 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 # One torch thread, as the CLI defaults to: on a shared 2-core machine two threads oversubscribe.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+# TextWorld games the tests generate go to one cache kept between runs, never to ~/.cache (issue 14).
+os.environ.setdefault("AGORA_TEXTWORLD_CACHE", os.path.join(__import__("tempfile").gettempdir(), "agora-tests-textworld"))
+
+
+# --- ScienceWorld: no Java process started by the tests may outlive the suite (issue 14) ---
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_java_process_outlives_the_suite():
+    yield
+    import gc
+
+    import psutil
+
+    gc.collect()  # envs dropped without close() stop their JVM in a finalizer
+    java = []
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if "java" in p.name():
+                java.append(p)
+                p.kill()
+        except psutil.NoSuchProcess:  # it exited while being listed
+            pass
+    assert not java, f"the tests left {len(java)} Java process(es) running: {[p.pid for p in java]}"
