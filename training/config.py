@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from agents.llm.lora import LoraConfig
 from agents.policy import SamplingConfig
@@ -133,6 +133,19 @@ class AlgorithmConfig(Section):
         return LOSSES.get(name).name
 
 
+class GuidanceConfig(Section):
+    enabled: bool = Field(False, description="G²RPO-A guided rollouts: some group members follow the env's scripted expert first")
+    members: int = Field(2, ge=1, description="guidance: copies of each group that follow the expert (the paper's code: 2 of G)")
+    k_init: float = Field(3.0, ge=1, description="guidance: expert steps each guided member takes first (k, at the first update)")
+    k_max: float = Field(20.0, ge=1, description="guidance: upper bound of the adaptive k")
+    adaptive: bool = Field(True, description="guidance: adapt k every 3 updates by the paper's rule (false: k stays k_init)")
+    expert_steps_in_loss: bool = Field(
+        True,
+        description="guidance: expert steps enter the PPO loss with their group advantage (as in the reference code); "
+        "false masks them (they still shape the group's advantages)",
+    )
+
+
 class OptimConfig(Section):
     lr: float = Field(1e-3, gt=0, description="AdamW learning rate")
     weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay")
@@ -173,9 +186,24 @@ class TrainConfig(Section):
     policy: PolicyConfig = Field(PolicyConfig(), description="what is trained")
     rollout: RolloutSection = Field(RolloutSection(), description="how training episodes are played")
     algorithm: AlgorithmConfig = Field(AlgorithmConfig(), description="advantages and loss")
+    guidance: GuidanceConfig = Field(GuidanceConfig(), description="G²RPO-A guided rollouts (training.guidance)")
     optim: OptimConfig = Field(OptimConfig(), description="the optimizer")
     train: TrainSection = Field(TrainSection(), description="the run: length, evaluation, checkpoints, device")
     log: LogConfig = Field(LogConfig(), description="where metrics go")
+
+    @model_validator(mode="after")
+    def _guidance_fits(self) -> "TrainConfig":
+        g = self.guidance
+        if not g.enabled:
+            return self
+        if g.members > self.rollout.group_size:
+            raise ValueError(f"guidance.members={g.members} exceeds rollout.group_size={self.rollout.group_size}")
+        if g.adaptive and g.k_init > g.k_max:
+            raise ValueError(f"guidance.k_init={g.k_init} exceeds guidance.k_max={g.k_max}")
+        if self.rollout.top_p != 1:
+            # An expert action outside the nucleus would have log-prob -inf: no PPO ratio.
+            raise ValueError("guidance needs rollout.top_p=1 (an expert action cut by top-p has no log-prob)")
+        return self
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
@@ -340,6 +368,10 @@ def inapplicable_settings(config: TrainConfig, *, only_set: bool = True) -> list
         rules.append(("algorithm.kl_type", "algorithm.kl_coef"))
     if not a.epo.enabled:
         rules += [(f"algorithm.epo.{k}", "algorithm.epo.enabled") for k in EPOConfig.model_fields if k != "enabled"]
+    if not config.guidance.enabled:
+        rules += [(f"guidance.{k}", "guidance.enabled") for k in GuidanceConfig.model_fields if k != "enabled"]
+    elif not config.guidance.adaptive:
+        rules.append(("guidance.k_max", "guidance.adaptive"))
     if not config.log.wandb:
         rules.append(("log.wandb_project", "log.wandb"))
     return [Inapplicable(key, because) for key, because in rules if not only_set or _is_set(config, key)]

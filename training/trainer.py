@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from training.advantages import ESTIMATORS
 from training.config import TrainConfig, dump_config, eval_env_kwargs, eval_rollout, training_rollout
 from training.epo import EPORegularizer
 from training.evaluation import EvalSummary, evaluate
+from training.guidance import guidance_metrics, guidance_schedule, in_loss
 from training.losses import LOSSES, LossBatch, aggregate
 from training.metrics_log import MetricsLog
 from training.outcomes import episode_outcomes
@@ -98,13 +99,17 @@ class Trainer:
         self.epo = (
             EPORegularizer(total, e.entropy_coef, e.decay, e.kappa_low, e.kappa_high, e.smooth_weight) if e.enabled else None
         )
+        self.guidance = guidance_schedule(config)
         self.update = 0  # updates completed
         self.log = MetricsLog(self.out, config.log)
         (self.out / "config.yaml").write_text(dump_config(config))
 
     # --- one update --------------------------------------------------------------------
     def rollout_config(self, update: int) -> RolloutConfig:
-        return training_rollout(self.config, seed=derived_seed(self.config.train.seed, update, 1))
+        rollout_config = training_rollout(self.config, seed=derived_seed(self.config.train.seed, update, 1))
+        if self.guidance is None:
+            return rollout_config
+        return replace(rollout_config, guided_members=self.config.guidance.members, guided_steps=self.guidance.steps)
 
     def collect(self, update: int) -> list[StepRecord]:
         c = self.config
@@ -115,7 +120,7 @@ class Trainer:
 
     def optimize(self, records: list[StepRecord], advantages: np.ndarray, update: int) -> UpdateStats:
         a = self.config.algorithm
-        rows = [i for i, r in enumerate(records) if r.response_ids]
+        rows = [i for i, r in enumerate(records) if r.response_ids and in_loss(r, self.config)]
         if not rows:
             raise RuntimeError("no step record carries response tokens: the policy cannot be trained")
         if a.skip_zero_advantage:
@@ -229,6 +234,9 @@ class Trainer:
         }
         if self.epo is not None and self.epo.reference is not None:
             metrics["epo/entropy_reference"] = self.epo.reference
+        if self.guidance is not None:
+            metrics.update(guidance_metrics(self.guidance, records))
+            self.guidance.observe(metrics["train/success"])
         return metrics
 
     def run(self) -> list[dict]:
@@ -263,6 +271,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "epo": self.epo.state_dict() if self.epo is not None else None,
+            "guidance": self.guidance.state_dict() if self.guidance is not None else None,
             "rng": ckpt.rng_state(),
         }
         reference = self.reference.state_dict() if self.reference is not None else None
@@ -277,6 +286,8 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         if self.epo is not None and state.get("epo"):
             self.epo.load_state_dict(state["epo"])
+        if self.guidance is not None and state.get("guidance"):
+            self.guidance.load_state_dict(state["guidance"])
         ckpt.set_rng_state(state["rng"])
         self.update = int(state["update"])
         self.log.restore(history)
