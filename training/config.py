@@ -60,6 +60,11 @@ class PolicyConfig(Section):
     require_think: bool = Field(
         True, description="LLM backends: replies must hold <think>..</think> before <action>..</action>"
     )
+    action_head: Literal["generate", "score_candidates"] = Field(
+        "generate",
+        description="LLM backends: generate free replies (parsed), or score_candidates: a softmax over the admissible "
+        "actions' length-normalised log-likelihoods (envs that list them; agents.llm.candidate_head)",
+    )
 
 
 class RolloutSection(Section):
@@ -337,7 +342,7 @@ def dump_config(config: TrainConfig) -> str:
 
 TINY_ONLY = ("policy.tiny",)
 LLM_ONLY = (
-    "policy.model", "policy.lora", "policy.require_think", "rollout.max_tokens",
+    "policy.model", "policy.lora", "policy.require_think", "policy.action_head", "rollout.max_tokens",
     "train.device", "train.bf16", "train.gradient_checkpointing",
 )
 
@@ -364,6 +369,8 @@ def inapplicable_settings(config: TrainConfig, *, only_set: bool = True) -> list
     rules += [(k, "algorithm.estimator") for k in ESTIMATORS.unused_settings(a.estimator)]
     rules += [(k, "algorithm.loss") for k in LOSSES.unused_settings(a.loss)]
     rules += [(k, "policy.backend") for k in (TINY_ONLY if config.policy.backend != "tiny" else LLM_ONLY)]
+    if config.policy.backend != "tiny" and config.policy.action_head == "score_candidates":
+        rules.append(("rollout.max_tokens", "policy.action_head"))  # the head writes no free reply
     if a.kl_coef == 0:
         rules.append(("algorithm.kl_type", "algorithm.kl_coef"))
     if not a.epo.enabled:
