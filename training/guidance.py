@@ -8,6 +8,13 @@ each with its log-prob under the current policy, so the step records stay token-
 PPO ratio of an expert step is well defined.
 
 ``k`` adapts by the paper's rule (:func:`next_guidance`), applied once per cycle of 3 updates.
+Advantages are computed over the whole group, guided members included, as usual.
+
+Expert steps enter the PPO loss by default (``guidance.expert_steps_in_loss``), as in the
+reference code, where the injected ground-truth tokens are part of the scored completion: early
+on they are the only successful steps a small model sees, and with a positive group advantage the
+loss raises their probability (imitation where it paid off). Masking them keeps the gradient
+on-policy: the expert's steps then only lift the advantages of the policy's own later steps.
 """
 
 from __future__ import annotations
