@@ -132,3 +132,12 @@ def test_expert_steps_become_the_agents_own_replies(agent, decisions):
             assert torch.allclose(scores.logprobs[j, : len(gen.logprobs)], torch.tensor(gen.logprobs), atol=1e-5)
     finally:
         agent.action_head = "score_candidates"
+
+
+def test_the_head_is_an_llm_setting_and_leaves_no_reply_length_to_set():
+    from training.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="'policy.action_head' does not apply with policy.backend='tiny'"):
+        load_config(None, ["policy.action_head=score_candidates"])
+    with pytest.raises(ConfigError, match="'rollout.max_tokens' does not apply with policy.action_head='score_candidates'"):
+        load_config("smollm2_candidates_cpu", ["rollout.max_tokens=32"])
