@@ -15,6 +15,7 @@ from agents.parsing import parse_action
 from agents.policy import SamplingConfig
 from tests.toy_envs import CountdownEnv
 from training.rollout import RolloutConfig, Task, rollout
+from training.trainer import sampler_scores
 
 pytest.importorskip("transformers")
 torch = pytest.importorskip("torch")
@@ -104,8 +105,9 @@ def test_records_keep_the_chosen_reply_tokens_and_the_ratio_is_one_before_an_upd
         assert r.action_valid  # the head cannot fail on format or pick an inadmissible action
     scores = agent.token_scores([r.prompt_ids for r in records], [r.response_ids for r in records], [r.info for r in records])
     assert scores.mask.sum(dim=1).tolist() == [1.0] * len(records)  # one "token" per row: the candidate
-    sampler = torch.tensor([r.info["candidate_logprob"] for r in records])
-    ratio = torch.exp(scores.logprobs[:, 0] - sampler)
+    sampler = sampler_scores(records)  # what the trainer takes as the sampler's log-probs
+    assert sampler.mask.tolist() == scores.mask.tolist()
+    ratio = torch.exp(scores.logprobs - sampler.logprobs)[:, 0]
     assert torch.allclose(ratio, torch.ones_like(ratio), atol=1e-5)
     scores.logprobs[:, 0].sum().backward()  # recomputed with gradients, into the adapter
     grads = [p.grad for p in agent.trainable_parameters() if p.grad is not None]

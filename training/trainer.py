@@ -38,15 +38,25 @@ def compute_advantages(records: list[StepRecord], config: TrainConfig) -> np.nda
 def sampler_scores(records: list[StepRecord]) -> TokenScores | None:
     """The log-probs the sampler reported for each response token, padded like ``token_scores``;
     None when some row lacks them (e.g. an OpenAI server that returns none)."""
-    if not all(r.logprobs and len(r.logprobs) == len(r.response_ids) for r in records):
+    rows = [sampled_logprobs(r) for r in records]
+    if not all(rows):
         return None
-    width = max(len(r.logprobs) for r in records)
+    width = max(len(lp) for lp in rows)
     logprobs = torch.zeros(len(records), width)
     mask = torch.zeros(len(records), width)
-    for j, r in enumerate(records):
-        logprobs[j, : len(r.logprobs)] = torch.tensor(r.logprobs)
-        mask[j, : len(r.logprobs)] = 1.0
+    for j, lp in enumerate(rows):
+        logprobs[j, : len(lp)] = torch.tensor(lp)
+        mask[j, : len(lp)] = 1.0
     return TokenScores(logprobs=logprobs, entropy=torch.zeros_like(logprobs), mask=mask)
+
+
+def sampled_logprobs(record: StepRecord) -> list[float] | None:
+    """One log-prob per response token, or the LLM candidate head's one candidate-level log-prob."""
+    if "candidate_logprob" in record.info:
+        return [float(record.info["candidate_logprob"])]
+    if record.logprobs and len(record.logprobs) == len(record.response_ids):
+        return record.logprobs
+    return None
 
 
 def derived_seed(seed: int, update: int, stream: int) -> int:
