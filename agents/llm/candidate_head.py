@@ -9,8 +9,12 @@ prompt: the mean token log-prob of each reply. Summed log-likelihoods would favo
 
 One shared prompt prefix: the prompt, plus the reply tokens every candidate starts with (their
 longest common prefix, e.g. ``<action>``, which would add the same log-prob to every candidate),
-runs through the model once; the candidates' remaining tokens then run as one batch on that
-prefix's KV cache. The candidates' normalised log-likelihood is taken over those remaining tokens.
+is followed by every candidate's remaining tokens in ONE packed sequence, with an attention mask
+that lets each candidate see the prefix and itself only, and position ids that restart after the
+prefix for each candidate. So the prefix is computed (and, with gradients, stored) once: memory
+and compute grow with prompt + sum of candidate lengths, not candidates x prompt (a KV cache
+repeated per candidate needed ~1 GB per scored row with gradients on household prompts). The
+candidates' normalised log-likelihood is taken over those remaining tokens.
 Token log-probs are the model's plain ``log_softmax`` (temperature 1): the temperature acts on the
 candidate distribution, not inside each reply. Differentiable (the trainer calls it with gradients).
 """
@@ -41,37 +45,37 @@ def shared_prefix_length(rows: Sequence[Sequence[int]]) -> int:
     return n
 
 
-def _last_logits_only(model) -> dict:
-    return {"logits_to_keep": 1} if _accepts_logits_to_keep(model) else {}
-
-
 def candidate_logliks(model, prompt_ids: Sequence[int], candidates: Sequence[Sequence[int]], pad_id: int) -> torch.Tensor:
     """``[C]``: each candidate reply's mean token log-likelihood after the prompt and the shared prefix."""
     if not candidates:
         raise ValueError("no candidates to score")
-    device = next(model.parameters()).device
+    param = next(model.parameters())
     n = shared_prefix_length(candidates)
-    prefix = torch.tensor([[*prompt_ids, *candidates[0][:n]]], device=device)
-    out = model(input_ids=prefix, use_cache=True, **_last_logits_only(model))
-    first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)  # predicts each suffix's first token
+    prefix = [*prompt_ids, *candidates[0][:n]]
     suffixes = [list(c[n:]) for c in candidates]
-    count, width, p_len = len(suffixes), max(len(s) for s in suffixes), prefix.shape[1]
-    ids = torch.full((count, width), pad_id, dtype=torch.long)
-    mask = torch.zeros(count, width)
-    for i, s in enumerate(suffixes):
-        ids[i, : len(s)] = torch.tensor(s)
-        mask[i, : len(s)] = 1.0
-    ids, mask = ids.to(device), mask.to(device)
-    cache = out.past_key_values
-    cache.batch_repeat_interleave(count)  # the prefix's keys and values, once per candidate
-    attention = torch.cat([torch.ones(count, p_len, device=device), mask], dim=1).long()
-    positions = (p_len + torch.arange(width, device=device)).expand(count, -1)
-    logits = model(input_ids=ids, attention_mask=attention, position_ids=positions, past_key_values=cache, use_cache=True).logits
-    # Suffix token j >= 1 is predicted by the logits at suffix position j - 1 (right padding: the
-    # causal mask keeps pads from touching the real tokens before them).
-    rest = torch.log_softmax(logits[:, :-1].float(), dim=-1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-    total = first[ids[:, 0]] + (rest * mask[:, 1:]).sum(dim=1)
-    return total / mask.sum(dim=1)
+    p_len, lengths = len(prefix), [len(s) for s in suffixes]
+    total = p_len + sum(lengths)
+    ids = torch.tensor([prefix + [t for s in suffixes for t in s]], device=param.device)
+    block = torch.repeat_interleave(torch.arange(len(suffixes)), torch.tensor(lengths))  # candidate of each suffix token
+    owner = torch.cat([torch.full((p_len,), -1), block]).to(param.device)  # -1: the shared prefix
+    offsets = torch.cat([torch.arange(L) for L in lengths])
+    positions = torch.cat([torch.arange(p_len), p_len + offsets]).to(param.device).unsqueeze(0)
+    # Causal, and a candidate's tokens see the prefix and their own earlier tokens, never another candidate's.
+    causal = torch.ones(total, total, dtype=torch.bool, device=param.device).tril()
+    visible = causal & ((owner.unsqueeze(0) == -1) | (owner.unsqueeze(0) == owner.unsqueeze(1)))
+    mask = torch.zeros(1, 1, total, total, dtype=param.dtype, device=param.device)
+    mask = mask.masked_fill(~visible, torch.finfo(param.dtype).min)
+    kwargs = {"logits_to_keep": total - p_len + 1} if _accepts_logits_to_keep(model) else {}
+    logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, **kwargs).logits[0, -(total - p_len + 1) :]
+    logprobs = torch.log_softmax(logits.float(), dim=-1)  # row r predicts the token after position p_len - 1 + r
+    targets = ids[0, p_len:]
+    # A candidate's first token follows the prefix's last position; each later one follows its own previous token.
+    starts = torch.cumsum(torch.tensor([0, *lengths[:-1]]), 0)
+    source = torch.arange(total - p_len)  # row k predicts suffix token k, unless k opens a candidate
+    source[starts] = 0
+    picked = logprobs[source.to(param.device), targets]
+    sums = torch.zeros(len(suffixes), device=param.device).index_add(0, block.to(param.device), picked)
+    return sums / torch.tensor(lengths, device=param.device, dtype=sums.dtype)
 
 
 def candidate_policy(
