@@ -48,6 +48,18 @@ class TokenScores:
     mask: "torch.Tensor"  # 1.0 on real response tokens
 
 
+def candidate_index(decision: Decision, action: str) -> int:
+    """``action`` as an index into the decision's admissible actions: how a policy that chooses
+    among candidates takes an action it did not pick itself (a guided rollout's expert step)."""
+    try:
+        return list(decision.admissible_actions).index(action)
+    except ValueError:
+        raise ValueError(
+            f"the action {action!r} is not among the admissible actions, so a policy that chooses among "
+            "them cannot take it"
+        ) from None
+
+
 class Agent(ABC):
     """Decides for a batch of decisions. ``generation.text`` is what the action parser reads."""
 

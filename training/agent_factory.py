@@ -33,6 +33,7 @@ def build_trainable(config: TrainConfig) -> TrainableAgent:
         bf16=t.bf16,
         gradient_checkpointing=t.gradient_checkpointing,
         seed=t.seed,
+        action_head=p.action_head,
     )
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from agents.llm.lora import LoraConfig
 from agents.policy import SamplingConfig
@@ -59,6 +59,11 @@ class PolicyConfig(Section):
     tiny: TinyConfig = Field(TinyConfig(), description="the tiny policy's network and inputs")
     require_think: bool = Field(
         True, description="LLM backends: replies must hold <think>..</think> before <action>..</action>"
+    )
+    action_head: Literal["generate", "score_candidates"] = Field(
+        "generate",
+        description="LLM backends: generate free replies (parsed), or score_candidates: a softmax over the admissible "
+        "actions' length-normalised log-likelihoods (envs that list them; agents.llm.candidate_head)",
     )
 
 
@@ -133,6 +138,19 @@ class AlgorithmConfig(Section):
         return LOSSES.get(name).name
 
 
+class GuidanceConfig(Section):
+    enabled: bool = Field(False, description="G²RPO-A guided rollouts: some group members follow the env's scripted expert first")
+    members: int = Field(2, ge=1, description="guidance: copies of each group that follow the expert (the paper's code: 2 of G)")
+    k_init: float = Field(3.0, ge=1, description="guidance: expert steps each guided member takes first (k, at the first update)")
+    k_max: float = Field(20.0, ge=1, description="guidance: upper bound of the adaptive k")
+    adaptive: bool = Field(True, description="guidance: adapt k every 3 updates by the paper's rule (false: k stays k_init)")
+    expert_steps_in_loss: bool = Field(
+        True,
+        description="guidance: expert steps enter the PPO loss with their group advantage (as in the reference code); "
+        "false masks them (they still shape the group's advantages)",
+    )
+
+
 class OptimConfig(Section):
     lr: float = Field(1e-3, gt=0, description="AdamW learning rate")
     weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay")
@@ -184,10 +202,25 @@ class TrainConfig(Section):
     policy: PolicyConfig = Field(PolicyConfig(), description="what is trained")
     rollout: RolloutSection = Field(RolloutSection(), description="how training episodes are played")
     algorithm: AlgorithmConfig = Field(AlgorithmConfig(), description="advantages and loss")
+    guidance: GuidanceConfig = Field(GuidanceConfig(), description="G²RPO-A guided rollouts (training.guidance)")
     optim: OptimConfig = Field(OptimConfig(), description="the optimizer")
     train: TrainSection = Field(TrainSection(), description="the run: length, evaluation, checkpoints, device")
     warm_start: WarmStartConfig = Field(WarmStartConfig(), description="behaviour cloning of the scripted expert before RL")
     log: LogConfig = Field(LogConfig(), description="where metrics go")
+
+    @model_validator(mode="after")
+    def _guidance_fits(self) -> "TrainConfig":
+        g = self.guidance
+        if not g.enabled:
+            return self
+        if g.members > self.rollout.group_size:
+            raise ValueError(f"guidance.members={g.members} exceeds rollout.group_size={self.rollout.group_size}")
+        if g.adaptive and g.k_init > g.k_max:
+            raise ValueError(f"guidance.k_init={g.k_init} exceeds guidance.k_max={g.k_max}")
+        if self.rollout.top_p != 1:
+            # An expert action outside the nucleus would have log-prob -inf: no PPO ratio.
+            raise ValueError("guidance needs rollout.top_p=1 (an expert action cut by top-p has no log-prob)")
+        return self
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
@@ -331,7 +364,7 @@ def dump_config(config: TrainConfig) -> str:
 
 TINY_ONLY = ("policy.tiny", "warm_start")
 LLM_ONLY = (
-    "policy.model", "policy.lora", "policy.require_think", "rollout.max_tokens",
+    "policy.model", "policy.lora", "policy.require_think", "policy.action_head", "rollout.max_tokens",
     "train.device", "train.bf16", "train.gradient_checkpointing",
 )
 
@@ -358,10 +391,16 @@ def inapplicable_settings(config: TrainConfig, *, only_set: bool = True) -> list
     rules += [(k, "algorithm.estimator") for k in ESTIMATORS.unused_settings(a.estimator)]
     rules += [(k, "algorithm.loss") for k in LOSSES.unused_settings(a.loss)]
     rules += [(k, "policy.backend") for k in (TINY_ONLY if config.policy.backend != "tiny" else LLM_ONLY)]
+    if config.policy.backend != "tiny" and config.policy.action_head == "score_candidates":
+        rules.append(("rollout.max_tokens", "policy.action_head"))  # the head writes no free reply
     if a.kl_coef == 0:
         rules.append(("algorithm.kl_type", "algorithm.kl_coef"))
     if not a.epo.enabled:
         rules += [(f"algorithm.epo.{k}", "algorithm.epo.enabled") for k in EPOConfig.model_fields if k != "enabled"]
+    if not config.guidance.enabled:
+        rules += [(f"guidance.{k}", "guidance.enabled") for k in GuidanceConfig.model_fields if k != "enabled"]
+    elif not config.guidance.adaptive:
+        rules.append(("guidance.k_max", "guidance.adaptive"))
     if not config.log.wandb:
         rules.append(("log.wandb_project", "log.wandb"))
     return [Inapplicable(key, because) for key, because in rules if not only_set or _is_set(config, key)]

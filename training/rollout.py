@@ -14,6 +14,7 @@ import envs
 from agents.agent import Agent, Decision
 from agents.policy import Generation, SamplingConfig
 from agents.prompting import DEFAULT_MEMORY_K
+from training.guidance import act_with_guidance, guided_rows
 from training.records import StepRecord
 
 
@@ -23,6 +24,10 @@ class RolloutConfig:
     memory_k: int = DEFAULT_MEMORY_K
     max_turns: int = 1000  # a safety cap on top of the env's own step limit
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    # G²RPO-A (training.guidance): the first `guided_members` copies of each group follow the
+    # expert for their first `guided_steps` turns (single-agent envs).
+    guided_members: int = 0
+    guided_steps: int = 0
 
 
 @dataclass
@@ -121,7 +126,8 @@ def rollout_single(
                 )
                 for k in live
             ]
-            gens = agent.act(decisions, config.sampling)
+            guided = guided_rows([k % config.group_size for k in live], turn, config.guided_members, config.guided_steps)
+            gens = act_with_guidance(agent, decisions, guided, config.sampling)
             if len(gens) != len(live):
                 raise RuntimeError(f"agent returned {len(gens)} generations for {len(live)} decisions")
             actions = [""] * n

@@ -11,7 +11,7 @@ import copy
 import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,7 @@ from training.advantages import ESTIMATORS
 from training.config import TrainConfig, dump_config, eval_env_kwargs, eval_rollout, training_rollout
 from training.epo import EPORegularizer
 from training.evaluation import EvalSummary, evaluate
+from training.guidance import guidance_metrics, guidance_schedule, in_loss
 from training.interrupt import StopRequest
 from training.losses import LOSSES, LossBatch, aggregate
 from training.metrics_log import MetricsLog
@@ -39,15 +40,25 @@ def compute_advantages(records: list[StepRecord], config: TrainConfig) -> np.nda
 def sampler_scores(records: list[StepRecord]) -> TokenScores | None:
     """The log-probs the sampler reported for each response token, padded like ``token_scores``;
     None when some row lacks them (e.g. an OpenAI server that returns none)."""
-    if not all(r.logprobs and len(r.logprobs) == len(r.response_ids) for r in records):
+    rows = [sampled_logprobs(r) for r in records]
+    if not all(rows):
         return None
-    width = max(len(r.logprobs) for r in records)
+    width = max(len(lp) for lp in rows)
     logprobs = torch.zeros(len(records), width)
     mask = torch.zeros(len(records), width)
-    for j, r in enumerate(records):
-        logprobs[j, : len(r.logprobs)] = torch.tensor(r.logprobs)
-        mask[j, : len(r.logprobs)] = 1.0
+    for j, lp in enumerate(rows):
+        logprobs[j, : len(lp)] = torch.tensor(lp)
+        mask[j, : len(lp)] = 1.0
     return TokenScores(logprobs=logprobs, entropy=torch.zeros_like(logprobs), mask=mask)
+
+
+def sampled_logprobs(record: StepRecord) -> list[float] | None:
+    """One log-prob per response token, or the LLM candidate head's one candidate-level log-prob."""
+    if "candidate_logprob" in record.info:
+        return [float(record.info["candidate_logprob"])]
+    if record.logprobs and len(record.logprobs) == len(record.response_ids):
+        return record.logprobs
+    return None
 
 
 def derived_seed(seed: int, update: int, stream: int) -> int:
@@ -107,6 +118,7 @@ class Trainer:
         self.epo = (
             EPORegularizer(total, e.entropy_coef, e.decay, e.kappa_low, e.kappa_high, e.smooth_weight) if e.enabled else None
         )
+        self.guidance = guidance_schedule(config)
         self.update = 0  # updates completed
         self.stopped_by: str | None = None  # the signal that ended run() early, if any
         self.log = MetricsLog(self.out, config.log)
@@ -114,7 +126,10 @@ class Trainer:
 
     # --- one update --------------------------------------------------------------------
     def rollout_config(self, update: int) -> RolloutConfig:
-        return training_rollout(self.config, seed=derived_seed(self.config.train.seed, update, 1))
+        rollout_config = training_rollout(self.config, seed=derived_seed(self.config.train.seed, update, 1))
+        if self.guidance is None:
+            return rollout_config
+        return replace(rollout_config, guided_members=self.config.guidance.members, guided_steps=self.guidance.steps)
 
     def collect(self, update: int) -> list[StepRecord]:
         c = self.config
@@ -125,7 +140,7 @@ class Trainer:
 
     def optimize(self, records: list[StepRecord], advantages: np.ndarray, update: int) -> UpdateStats:
         a = self.config.algorithm
-        rows = [i for i, r in enumerate(records) if r.response_ids]
+        rows = [i for i, r in enumerate(records) if r.response_ids and in_loss(r, self.config)]
         if not rows:
             raise RuntimeError("no step record carries response tokens: the policy cannot be trained")
         if a.skip_zero_advantage:
@@ -239,6 +254,9 @@ class Trainer:
         }
         if self.epo is not None and self.epo.reference is not None:
             metrics["epo/entropy_reference"] = self.epo.reference
+        if self.guidance is not None:
+            metrics.update(guidance_metrics(self.guidance, records))
+            self.guidance.observe(metrics["train/success"])
         return metrics
 
     def warm_start(self) -> None:
@@ -314,6 +332,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "epo": self.epo.state_dict() if self.epo is not None else None,
+            "guidance": self.guidance.state_dict() if self.guidance is not None else None,
             "rng": ckpt.rng_state(),
         }
         reference = self.reference.state_dict() if self.reference is not None else None
@@ -328,6 +347,8 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         if self.epo is not None and state.get("epo"):
             self.epo.load_state_dict(state["epo"])
+        if self.guidance is not None and state.get("guidance"):
+            self.guidance.load_state_dict(state["guidance"])
         ckpt.set_rng_state(state["rng"])
         self.update = int(state["update"])
         self.log.restore(history)

@@ -26,19 +26,29 @@ import contextlib
 import copy
 import shutil
 import tempfile
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from agents.agent import TokenScores, TrainableAgent
+from agents.agent import Decision, TokenScores, TrainableAgent, candidate_index
+from agents.backends.chat import encode_prompt
 from agents.backends.hf import HFPolicy, response_logprobs
 from agents.llm.agent import LLMAgent
+from agents.llm.candidate_head import HEAD, candidate_policy, candidate_replies
 from agents.llm.lora import LoraConfig, as_lora_config
 from agents.llm.weights import save_merged
 from agents.models import resolve_model_path
-from agents.policy import SamplingConfig
+from agents.parsing import parse_action
+from agents.policy import Generation, SamplingConfig
+
+def expert_reply(action: str, require_think: bool) -> str:
+    """The reply text that takes ``action`` in the rollout's response format (guided rollouts)."""
+    think = f"<think>I will {action}.</think>\n" if require_think else ""
+    return f"{think}<action>{action}</action>"
+
 
 def pick_device(device: str | torch.device | None) -> torch.device:
     if device is None or str(device) == "auto":
@@ -58,6 +68,8 @@ class TrainableLLMAgent(LLMAgent, TrainableAgent):
     ``micro_batch_size``: rows per forward pass in ``token_scores``; bounds memory when scoring
     a whole batch without gradients (with gradients, the trainer's ``grad_accum`` does).
     ``vllm_options`` go to :class:`VLLMPolicy` (``gpu_memory_utilization``, ``max_model_len``, ...).
+    ``action_head``: ``"generate"`` (free replies, parsed) or ``"score_candidates"`` (a softmax over
+    the admissible actions, :mod:`agents.llm.candidate_head`; it runs on this model, never on vLLM).
     """
 
     def __init__(
@@ -76,11 +88,15 @@ class TrainableLLMAgent(LLMAgent, TrainableAgent):
         micro_batch_size: int = 8,
         seed: int = 0,
         vllm_options: dict | None = None,
+        action_head: str = "generate",
     ):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if rollout_backend not in ("hf", "vllm"):
             raise ValueError(f"rollout_backend must be 'hf' or 'vllm', got {rollout_backend!r}")
+        if action_head not in ("generate", HEAD):
+            raise ValueError(f"action_head must be 'generate' or {HEAD!r}, got {action_head!r}")
+        self.action_head = action_head
         if micro_batch_size < 1:
             raise ValueError(f"micro_batch_size must be >= 1, got {micro_batch_size}")
         sampling = SamplingConfig(temperature=temperature, top_p=top_p, max_tokens=max_tokens)
@@ -118,6 +134,7 @@ class TrainableLLMAgent(LLMAgent, TrainableAgent):
         self.model = net.to(self.device).eval()
         pad = self.tokenizer.pad_token_id
         self.pad_id = int(pad if pad is not None else (self.tokenizer.eos_token_id or 0))
+        self.end_id = int(self.tokenizer.eos_token_id)  # what ends a reply the agent did not sample itself
 
         self._weights_dir = None
         if rollout_backend == "hf":
@@ -132,6 +149,59 @@ class TrainableLLMAgent(LLMAgent, TrainableAgent):
     def __repr__(self) -> str:
         return (f"TrainableLLMAgent(model={str(self.path)!r}, lora={self.lora}, rollout={self.rollout_backend}, "
                 f"device={self.device}, bf16={self.bf16})")
+
+    # --- acting -------------------------------------------------------------------------
+    def act(self, decisions: Sequence[Decision], sampling: SamplingConfig | None = None) -> list[Generation]:
+        if self.action_head != HEAD:
+            return super().act(decisions, sampling)
+        return self._choose(list(decisions), sampling or self.sampling, None)
+
+    def act_as(self, decisions: Sequence[Decision], actions: Sequence[str], sampling: SamplingConfig | None = None) -> list[Generation]:
+        """Generations that take the given ``actions`` (a guided rollout's expert steps) as this
+        agent's own replies, with their log-probs under the current weights."""
+        rows, sampling = list(decisions), sampling or self.sampling
+        if self.action_head == HEAD:
+            return self._choose(rows, sampling, [candidate_index(d, a) for d, a in zip(rows, actions)])
+        prompts = [encode_prompt(self.tokenizer, m) for m in self.prompts(rows)]
+        texts = [expert_reply(a, self.parser.require_think) for a in actions]
+        replies = [self.tokenizer(t, add_special_tokens=False).input_ids + [self.end_id] for t in texts]
+        with torch.no_grad(), self._autocast():
+            logprobs, _ = response_logprobs(self.model, prompts, replies, temperature=sampling.temperature,
+                                            top_p=sampling.top_p, pad_token_id=self.pad_id)
+        out = []
+        for d, prompt, reply, text, lp in zip(rows, prompts, replies, texts, logprobs.cpu().tolist()):
+            parsed = parse_action(text, d.admissible_actions, self.parser)
+            out.append(Generation(text, list(prompt), reply, lp[: len(reply)], "stop",
+                                  extra={"action": parsed.action, "format_valid": parsed.valid_format}))
+        return out
+
+    def _choose(self, rows: list[Decision], sampling: SamplingConfig, forced: list[int] | None) -> list[Generation]:
+        """The candidate head: sample (or take ``forced``) one admissible action per decision."""
+        out = []
+        for i, (d, messages) in enumerate(zip(rows, self.prompts(rows))):
+            if not d.admissible_actions:
+                raise ValueError(f"the {HEAD} action head needs admissible actions; this {d.family or 'env'} decision lists none")
+            prompt = encode_prompt(self.tokenizer, messages)
+            candidates = candidate_replies(self.tokenizer, d.admissible_actions, self.end_id)
+            with torch.no_grad(), self._autocast():
+                logprobs, _ = candidate_policy(self.model, prompt, candidates, self.pad_id, sampling.temperature, sampling.top_p)
+            logprobs = logprobs.cpu()
+            if forced is not None:
+                choice = forced[i]
+            elif sampling.greedy:
+                choice = int(logprobs.argmax())
+            else:
+                # The prompt's ids mixed into the seed: fresh draws each turn from one rollout seed.
+                seed = None if sampling.seed is None else zlib.crc32(str(prompt).encode(), sampling.seed & 0xFFFFFFFF)
+                generator = torch.Generator().manual_seed(seed) if seed is not None else None
+                choice = int(torch.multinomial(logprobs.exp(), 1, generator=generator))
+            out.append(Generation(
+                text=d.admissible_actions[choice], prompt_ids=list(prompt), response_ids=candidates[choice], logprobs=None,
+                finish_reason="stop",
+                extra={"action": d.admissible_actions[choice], "format_valid": True, "action_head": HEAD,
+                       "candidate_ids": candidates, "choice": choice, "candidate_logprob": float(logprobs[choice])},
+            ))
+        return out
 
     # --- learning -----------------------------------------------------------------------
     def _autocast(self):
@@ -148,26 +218,33 @@ class TrainableLLMAgent(LLMAgent, TrainableAgent):
             raise ValueError(
                 f"need one response and one extra per prompt, got {len(prompt_ids)}, {len(response_ids)}, {len(extras)}"
             )
-        width = max((len(r) for r in response_ids), default=0)
-        logprobs, entropies, masks = [], [], []
-        for start in range(0, len(prompt_ids), self.micro_batch_size):
-            stop = start + self.micro_batch_size
+        heads = [isinstance(e, dict) and e.get("action_head") == HEAD for e in extras]
+        tokens = [i for i, h in enumerate(heads) if not h]
+        width = max([len(response_ids[i]) for i in tokens] + ([1] if any(heads) else []), default=0)
+        rows: list = [None] * len(prompt_ids)  # (logprobs, entropy, mask) of each row, padded to width
+        for start in range(0, len(tokens), self.micro_batch_size):
+            chunk = tokens[start : start + self.micro_batch_size]
             with self._autocast():
-                lp, mask, entropy = response_logprobs(
-                    self.model, prompt_ids[start:stop], response_ids[start:stop],
+                lp, mask, spread = response_logprobs(
+                    self.model, [prompt_ids[i] for i in chunk], [response_ids[i] for i in chunk],
                     temperature=self.score_temperature, top_p=self.score_top_p,
                     pad_token_id=self.pad_id, with_entropy=True,
                 )
             pad = (0, width - lp.shape[1])
-            logprobs.append(F.pad(lp, pad).cpu())
-            entropies.append(F.pad(entropy, pad).cpu())
-            masks.append(F.pad(mask, pad).cpu())
-        if not logprobs:
+            for j, i in enumerate(chunk):
+                rows[i] = (F.pad(lp[j], pad).cpu(), F.pad(spread[j], pad).cpu(), F.pad(mask[j].float(), pad).cpu())
+        for i in (i for i, h in enumerate(heads) if h):
+            # One "token" per row: the candidate-level log-prob of the chosen action.
+            with self._autocast():
+                lp, spread = candidate_policy(self.model, prompt_ids[i], extras[i]["candidate_ids"], self.pad_id,
+                                              self.score_temperature, self.score_top_p)
+            one = torch.zeros(width)
+            one[0] = 1.0
+            rows[i] = (one * lp[int(extras[i]["choice"])].cpu(), one * spread.cpu(), one)
+        if not rows:
             empty = torch.zeros(0, 0)
             return TokenScores(empty, empty, empty)
-        return TokenScores(
-            logprobs=torch.cat(logprobs), entropy=torch.cat(entropies), mask=torch.cat(masks).to(torch.float32)
-        )
+        return TokenScores(*(torch.stack([r[k] for r in rows]) for k in range(3)))
 
     def trainable_parameters(self) -> list[torch.nn.Parameter]:
         return [p for p in self.model.parameters() if p.requires_grad]

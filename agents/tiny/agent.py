@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from agents.agent import Decision, TokenScores, TrainableAgent
+from agents.agent import Decision, TokenScores, TrainableAgent, candidate_index
 from agents.logprobs import entropy, processed_logprobs
 from agents.policy import Generation, SamplingConfig
 from agents.tiny.config import TinyConfig
@@ -70,18 +70,7 @@ class TinyAgent(TrainableAgent):
         rows = list(decisions)
         if not rows:
             return []
-        prompts, candidates, outcomes = self.encode(rows)
-        context, candidate_ids, outcome = batch_tensors(prompts, candidates, outcomes)
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.no_grad():
-                scores = self.model(context, candidate_ids, outcome)
-        finally:
-            self.model.train(was_training)
-        n = len(rows)
-        temperature = torch.full((n,), float(sampling.temperature))
-        logprobs = processed_logprobs(scores, temperature, torch.full((n,), float(sampling.top_p)))
+        encoded, logprobs, context = self._distribution(rows, sampling)
         if sampling.greedy:
             choice = logprobs.argmax(dim=-1)
         else:
@@ -93,7 +82,37 @@ class TinyAgent(TrainableAgent):
                 seed = zlib.crc32(context.numpy().tobytes(), sampling.seed & 0xFFFFFFFF) + (sampling.seed << 32)
                 generator = torch.Generator().manual_seed(seed % (1 << 63))
             choice = torch.multinomial(logprobs.exp(), 1, generator=generator).squeeze(-1)
-        chosen_logprobs = logprobs.gather(1, choice.unsqueeze(1)).squeeze(1).tolist()
+        return self._generations(rows, encoded, logprobs, choice.tolist(), sampling)
+
+    def act_as(self, decisions: Sequence[Decision], actions: Sequence[str], sampling: SamplingConfig | None = None) -> list[Generation]:
+        """Generations that take the given ``actions`` (a guided rollout's expert steps), scored
+        exactly as :meth:`act` scores its own choices."""
+        sampling = sampling or SamplingConfig()
+        rows = list(decisions)
+        if not rows:
+            return []
+        encoded, logprobs, _ = self._distribution(rows, sampling)
+        return self._generations(rows, encoded, logprobs, [candidate_index(d, a) for d, a in zip(rows, actions)], sampling)
+
+    def _distribution(self, rows: list[Decision], sampling: SamplingConfig):
+        """The encoded decisions, the sampling distribution over each one's candidates, and the context ids."""
+        encoded = self.encode(rows)
+        context, candidate_ids, outcome = batch_tensors(*encoded)
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                scores = self.model(context, candidate_ids, outcome)
+        finally:
+            self.model.train(was_training)
+        n = len(rows)
+        temperature = torch.full((n,), float(sampling.temperature))
+        return encoded, processed_logprobs(scores, temperature, torch.full((n,), float(sampling.top_p))), context
+
+    @staticmethod
+    def _generations(rows, encoded, logprobs, choices: list[int], sampling: SamplingConfig) -> list[Generation]:
+        prompts, candidates, outcomes = encoded
+        chosen_logprobs = logprobs.gather(1, torch.tensor(choices).unsqueeze(1)).squeeze(1).tolist()
         return [
             Generation(
                 text=d.admissible_actions[index],
@@ -109,7 +128,7 @@ class TinyAgent(TrainableAgent):
                 },
             )
             for d, prompt, cands, matches, index, logprob in zip(
-                rows, prompts, candidates, outcomes, choice.tolist(), chosen_logprobs
+                rows, prompts, candidates, outcomes, choices, chosen_logprobs
             )
         ]
 
