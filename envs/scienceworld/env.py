@@ -16,6 +16,11 @@ Constructor kwargs:
                        "all"     every valid action-object combination, as the stock step builds
     max_admissible   the bound for "bounded"
     java_options     extra JVM flags, e.g. ("-Xmx2g",)
+    fresh_jvm        True (default): every task load runs in a new JVM (about 1 s). ScienceWorld's
+                     simulation visits objects in the JVM's hash order, so a second load in one JVM
+                     can play differently (object listings, measured temperatures, episode length);
+                     a fresh JVM per load makes the same seed and actions give the same transcript.
+                     False reuses one JVM: faster resets, episodes not reproducible.
 
 Reset options: ``task`` (name or id), ``variation`` (an int), ``split`` and ``index`` (entry
 ``index`` of the split's (task, variation) list, tasks in order). Without them the seed draws a
@@ -73,6 +78,7 @@ class ScienceWorldEnv(TextEnv):
         admissible: str = "none",
         max_admissible: int = 50,
         java_options: tuple[str, ...] = DEFAULT_JAVA_OPTIONS,
+        fresh_jvm: bool = True,
         render_mode: str | None = None,
     ):
         super().__init__(render_mode=render_mode)
@@ -89,6 +95,7 @@ class ScienceWorldEnv(TextEnv):
         self.max_steps, self.env_step_limit = max_steps, env_step_limit
         self.admissible, self.max_admissible = admissible, max_admissible
         self.engine = ScienceWorldEngine(java_options)  # the JVM starts on the first reset
+        self.fresh_jvm = bool(fresh_jvm)
         self._max_variations: dict[str, int] = {}
         self._gold_paths: dict[tuple[str, int, str], list[str]] = {}
         self.task_name, self.variation = "", -1
@@ -155,6 +162,8 @@ class ScienceWorldEnv(TextEnv):
         return f"{self.task}\n\n{look}"
 
     def _load(self, gold_path: bool = False) -> None:
+        if self.fresh_jvm and self.engine.alive:
+            self.engine.restart()  # see fresh_jvm: a load is reproducible only as a JVM's first
         gold = self.engine.load(self.task_name, self.variation, self.simplifications, gold_path)
         if gold_path:
             self._gold_paths[self._variation_key()] = gold
@@ -216,6 +225,8 @@ class ScienceWorldEnv(TextEnv):
             # (the simulator is deterministic given the variation and the actions).
             taken = self._actions
             self._load(gold_path=True)
+            if self.fresh_jvm:  # a gold-path load plays differently afterwards: replay on a plain one
+                self._load()
             self._actions = []
             for action in taken:
                 self._engine_step(action)
