@@ -239,11 +239,7 @@ class MultiAgentTextEnv(ParallelEnv):
         return dict(self._observations), {a: self._info(a) for a in self.agents}
 
     def step(self, actions: dict):
-        if not isinstance(actions, dict):
-            raise TypeError(f"actions must be a dict agent -> str, got {type(actions).__name__}")
-        unknown = set(actions) - set(self.possible_agents)
-        if unknown:
-            raise ValueError(f"unknown agents {sorted(unknown)}; agents are {self.possible_agents}")
+        check_action_dict(actions, self.possible_agents, "str")
         if not self.agents:
             return {}, {}, {}, {}, {}
         texts, refused = {}, {}
@@ -284,3 +280,13 @@ class MultiAgentTextEnv(ParallelEnv):
             "admissible_actions": list(self.admissible_actions(agent)) if self.agents else [],
             "won": self._won,
         }
+
+
+def check_action_dict(actions, possible_agents, kind: str) -> None:
+    """A parallel env's ``actions`` must be a dict keyed by its agents: anything else is a
+    programmer error (TypeError for the wrong type, ValueError for an agent it does not have)."""
+    if not isinstance(actions, dict):
+        raise TypeError(f"actions must be a dict agent -> {kind}, got {type(actions).__name__}")
+    unknown = set(actions) - set(possible_agents)
+    if unknown:
+        raise ValueError(f"unknown agents {sorted(unknown)}; agents are {list(possible_agents)}")

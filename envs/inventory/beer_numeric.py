@@ -25,6 +25,7 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
+from envs.core import check_action_dict
 from envs.inventory.baselines import beats_expert, expert_policy, sample_demand
 from envs.inventory.config import SupplyChainConfig, get_config
 from envs.inventory.dynamics import PeriodOutcome, SupplyChain
@@ -80,11 +81,7 @@ class BeerGameNumericEnv(ParallelEnv):
         return {a: self._observe(a) for a in self.agents}, {a: self._info(False) for a in self.agents}
 
     def step(self, actions: dict):
-        if not isinstance(actions, dict):
-            raise TypeError(f"actions must be a dict agent -> array, got {type(actions).__name__}")
-        unknown = set(actions) - set(self.possible_agents)
-        if unknown:
-            raise ValueError(f"unknown agents {sorted(unknown)}; agents are {self.possible_agents}")
+        check_action_dict(actions, self.possible_agents, "array")
         if not self.agents:
             return {}, {}, {}, {}, {}
         cfg = self.config
