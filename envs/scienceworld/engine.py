@@ -52,7 +52,10 @@ def _stop_jvm(gateway, process: subprocess.Popen) -> None:
             process.wait()
     for stream in (process.stdin, process.stdout, process.stderr):
         if stream is not None:
-            stream.close()
+            try:
+                stream.close()
+            except OSError:  # a newline still buffered for a JVM that died meanwhile: nothing to flush to
+                pass
 
 
 class ScienceWorldEngine:
