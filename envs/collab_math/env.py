@@ -4,7 +4,7 @@
     observations, infos = env.reset(seed=0, options={"split": "test", "index": 7})
 
 Turns follow the loop solver -> verifier -> solver ... until the verifier approves, at most
-``max_loops`` times (see :mod:`envs.collab_math.turns` for how a ParallelEnv takes turns: the
+``max_loops`` times (see :mod:`envs.turns` for how a ParallelEnv takes turns: the
 agent whose turn it is not replies ``wait``; ``infos[agent]["to_act"]`` says who acts).
 
 - The solver replies ``answer: N`` (also accepted: ``the answer is N``, or a bare number).
@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 
 from envs.collab_math.problems import SPLIT_SIZES, Problem, candidate_answers, check_difficulty, check_split, make_problem
-from envs.collab_math.turns import WAIT, TurnTakingEnv
+from envs.turns import WAIT, TurnTakingEnv
 from envs.core import quote_action
 
 SOLVER, VERIFIER = "solver", "verifier"

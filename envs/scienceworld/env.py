@@ -38,33 +38,16 @@ taken in order, so it resumes the sequence after an off-path action; it does not
 
 from __future__ import annotations
 
-import string
-
-from envs.core import StepOutcome, TextEnv, quote_action
+from envs.core import StepOutcome, TextEnv
+from envs.engine_commands import refuse_command
 from envs.scienceworld import tasks as sw_tasks
 from envs.scienceworld.engine import DEFAULT_JAVA_OPTIONS, EngineDied, ScienceWorldEngine
 
 _OPTIONS = ("task", "variation", "split", "index")
 _ADMISSIBLE = ("none", "bounded", "all")
 NO_MATCH = "No known action matches that input."
-MAX_ACTION_CHARS = 500  # far above any ScienceWorld command; longer input is refused unsent
-_ACCEPTED_CHARS = frozenset(string.ascii_letters + string.digits + string.punctuation + " ")
 ENGINE_STOPPED = ("The ScienceWorld engine (its Java process) stopped unexpectedly, so this episode is over. "
                   "Call reset() to start a fresh engine.")
-
-
-def refuse_command(command: str, engine: str) -> str:
-    """Why a (stripped) command is refused before it reaches a text-game engine, or ''.
-
-    Engines read short plain-ASCII commands; py4j cannot even send lone surrogates.
-    """
-    if not command:
-        return "(The action was empty.)"
-    if len(command) > MAX_ACTION_CHARS:
-        return f"(The action is {len(command)} characters long; at most {MAX_ACTION_CHARS} are read.)"
-    if not _ACCEPTED_CHARS.issuperset(command):
-        return f"{engine} reads plain ASCII commands; got {quote_action(command)}."
-    return ""
 
 
 class ScienceWorldEnv(TextEnv):

@@ -5,7 +5,7 @@
 
 Each episode has its own world of fictional facts (``world``), one document per fact, searched
 with BM25 (``search``). Turns (one agent per step, the others reply ``wait``; see
-:mod:`envs.collab_math.turns`) follow verifier -> searcher -> verifier ... -> answerer:
+:mod:`envs.turns`) follow verifier -> searcher -> verifier ... -> answerer:
 
 - the verifier reads the question and the documents found so far and replies ``sufficient``
   (the answerer answers next) or ``insufficient`` (the searcher searches next);
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 
-from envs.collab_math.turns import WAIT, TurnTakingEnv
+from envs.turns import WAIT, TurnTakingEnv
 from envs.core import quote_action
 from envs.search_qa.search import TOP_K, DocumentSearch
 from envs.search_qa.world import SPLIT_SIZES, Fact, Question, World, check_hops, check_split, make_task, normalise_answer

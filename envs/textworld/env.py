@@ -32,7 +32,7 @@ from __future__ import annotations
 import os
 
 from envs.core import StepOutcome, TextEnv
-from envs.scienceworld.env import refuse_command
+from envs.engine_commands import refuse_command
 from envs.textworld import games
 
 SPLITS = ("train", "test")
