@@ -122,3 +122,22 @@ def test_train_checks_env_and_splits_before_work_and_says_where_they_came_from(t
     assert main(["train", "env=agora/Nope-v0", f"train.output_dir={out}"]) == 2
     assert "Unknown environment" in capsys.readouterr().err
     assert not out.exists()  # checked before the run folder was set up
+
+
+def test_overrides_may_follow_an_option():
+    from training.cli import parse
+
+    args = parse(build_parser(), ["train", "a.b=1", "--overwrite", "rollout.group_size=2", "train.seed=3"])
+    assert args.overwrite and args.overrides == ["a.b=1", "rollout.group_size=2", "train.seed=3"]
+    args = parse(build_parser(), ["config", "--config", "household_tiny", "train.seed=3"])
+    assert args.overrides == ["train.seed=3"]
+
+
+@pytest.mark.parametrize("argv", [["train", "--overwrite", "--no-such-flag"], ["eval", "--env", "agora/Household-v0", "--policy", "random", "x=1"]])
+def test_unknown_arguments_are_still_refused(argv, capsys):
+    from training.cli import parse
+
+    with pytest.raises(SystemExit) as stop:
+        parse(build_parser(), argv)
+    assert stop.value.code == 2
+    assert "unrecognized arguments" in capsys.readouterr().err

@@ -79,9 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from training.interrupt import ExitOnTerminate
 
-    args = build_parser().parse_args(argv)
+    args = parse(build_parser(), argv)
     with ExitOnTerminate():
         return run_command(args)
+
+
+def parse(parser: argparse.ArgumentParser, argv: list[str] | None):
+    """Like ``parse_args``, but ``key=value`` overrides may also come after an option
+    (``agora train --overwrite a=1``): argparse stops a positional list at the first option."""
+    args, extra = parser.parse_known_args(argv)
+    stray = [a for a in extra if not ("=" in a and not a.startswith("-"))]
+    if stray or (extra and not hasattr(args, "overrides")):
+        parser.error(f"unrecognized arguments: {' '.join(stray or extra)}")
+    if extra:
+        args.overrides = [*(args.overrides or []), *extra]
+    return args
 
 
 def run_command(args) -> int:
