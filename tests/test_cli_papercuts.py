@@ -133,7 +133,7 @@ def test_overrides_may_follow_an_option():
     assert args.overrides == ["train.seed=3"]
 
 
-@pytest.mark.parametrize("argv", [["train", "--overwrite", "--no-such-flag"], ["eval", "--env", "agora/Household-v0", "--policy", "random", "x=1"]])
+@pytest.mark.parametrize("argv", [["train", "--overwrite", "--no-such-flag"], ["eval", "x=1", "--env", "agora/Household-v0", "--policy", "random"]])
 def test_unknown_arguments_are_still_refused(argv, capsys):
     from training.cli import parse
 
