@@ -165,3 +165,33 @@ def test_registered_splits_match_the_env():
     from envs.textworld.registration import SPLITS as REGISTERED
 
     assert REGISTERED == SPLITS == envs.spec("TextWorld-v0").splits
+
+
+def test_the_lazy_planner_gives_textworlds_own_policy_along_a_random_walk(cache_dir):
+    """Off the walkthrough the expert replays the episode in a quest-tracking copy of the game; its
+    advice equals policy_commands of a TextWorld env that tracked quests all along."""
+    import random
+
+    from envs.textworld.env import _start_game
+
+    env = TextWorldEnv(challenge="treasure_hunter", settings={"level": 5}, n_games=3, cache_dir=cache_dir)
+    rng = random.Random(5)
+    try:
+        _, info = env.reset(seed=0, options={"index": 1})
+        tracked = _start_game(env.game_path, admissible=True, track_quests=True)
+        state = tracked.reset()
+        assert "policy_commands" not in env._state  # the player itself does not track quests
+        asked = 0
+        for _ in range(12):
+            command = rng.choice(info["admissible_actions"])
+            _, _, terminated, truncated, info = env.step(command)
+            state, _, _ = tracked.step(command)
+            if rng.random() < 0.6 and not env._on_walkthrough:  # asked now and then: the planner catches up
+                assert env.expert_action() == (state["policy_commands"] or ["look"])[0]
+                asked += 1
+            if terminated or truncated:
+                break
+        assert asked >= 3
+        tracked.close()
+    finally:
+        env.close()
