@@ -89,17 +89,25 @@ def bounded_choices(valid: list[str], limit: int, electrical: bool) -> list[str]
     """At most ``limit`` of the engine's valid actions, in a fixed order, for agents that need a list.
 
     Drops "reset task" (it would restart the episode) and "task", drops connect/disconnect
-    unless the task is electrical (they are ~75% of all combinations elsewhere), removes
-    duplicates, sorts by verb (movement and manipulation first) then text, and always ends
-    with "look around".
+    unless the task is electrical (they are ~75% of all combinations elsewhere), and removes
+    duplicates. Every verb keeps a share: the verbs take turns (movement and manipulation
+    first), each adding its next action in text order, until ``limit - 1`` are chosen, so the
+    quadratic "move X to Y" combinations cannot crowd out "focus on X". The list is sorted by
+    verb, then text, and always ends with "look around".
     """
     rank = {verb: i for i, verb in enumerate(_VERB_ORDER)}
-    kept = {
-        a for a in valid
-        if a not in _NEVER_OFFERED and (electrical or a.split(" ", 1)[0] not in ELECTRICAL_VERBS)
-    }
-    ordered = sorted(kept, key=lambda a: (rank.get(a.split(" ", 1)[0], len(rank)), a))
-    return ordered[: max(limit - 1, 0)] + ["look around"]
+    by_verb: dict[str, list[str]] = {}
+    for action in sorted(set(valid) - _NEVER_OFFERED):
+        verb = action.split(" ", 1)[0]
+        if electrical or verb not in ELECTRICAL_VERBS:
+            by_verb.setdefault(verb, []).append(action)
+    turns = [by_verb[verb] for verb in sorted(by_verb, key=lambda v: (rank.get(v, len(rank)), v))]
+    chosen: list[str] = []  # in turn order: round 0 of every verb, then round 1, ...
+    for depth in range(max(map(len, turns), default=0)):
+        chosen += [actions[depth] for actions in turns if depth < len(actions)]
+    chosen = chosen[: max(limit - 1, 0)]
+    ordered = sorted(chosen, key=lambda a: (rank.get(a.split(" ", 1)[0], len(rank)), a))
+    return ordered + ["look around"]
 
 
 def is_electrical(name: str) -> bool:
