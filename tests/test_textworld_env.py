@@ -195,3 +195,19 @@ def test_the_lazy_planner_gives_textworlds_own_policy_along_a_random_walk(cache_
         tracked.close()
     finally:
         env.close()
+
+
+def test_observations_carry_no_prompt_or_move_counter(cache_dir):
+    """The interpreter's status line (">", the room, score/moves) is cut, so one state reads alike at any turn."""
+    from envs.textworld.env import game_text
+
+    raw = "-= Basement =-\nYou're now in the basement.\n\n>" + " " * 40 + "-= Basement =-0/12"
+    assert game_text(raw) == "-= Basement =-\nYou're now in the basement."
+    env = TextWorldEnv(challenge="coin_collector", settings={"level": 5}, n_games=3, cache_dir=cache_dir)
+    try:
+        first, _ = env.reset(seed=0, options={"index": 0})
+        looks = [env.step("look")[0] for _ in range(2)]
+        assert looks[0] == looks[1] and ">" not in looks[0] and "-= " in looks[0]
+        assert not first.rstrip().endswith("/0") and "=-0/" not in first
+    finally:
+        env.close()

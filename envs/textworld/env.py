@@ -31,6 +31,7 @@ episode's commands, started only when asked, so the player's steps skip TextWorl
 from __future__ import annotations
 
 import os
+import re
 
 from envs.core import StepOutcome, TextEnv
 from envs.engine_commands import refuse_command
@@ -48,6 +49,16 @@ def require_textworld() -> None:
 
     if importlib.util.find_spec("textworld") is None:
         raise ImportError(f"agora/TextWorld-v0 needs TextWorld. Install it with: {INSTALL_HINT}")
+
+
+# The interpreter's prompt and status line ends every feedback: ">", padding, "-= Room =-" and
+# score/moves. The move count would make every observation unique (no two copies of a group
+# ever share a state, which step-level grouping needs); the room name is in the text already.
+_STATUS_LINE = re.compile(r"\s*>\s*-= .* =-\s*-?\d+/\d+\s*$")
+
+
+def game_text(feedback: str) -> str:
+    return _STATUS_LINE.sub("", feedback).strip()
 
 
 def _start_game(path: str, admissible: bool, track_quests: bool):
@@ -142,7 +153,7 @@ class TextWorldEnv(TextEnv):
         self._walkthrough = list(self._state.get("extra.walkthrough") or [])
         self._on_walkthrough, self._score, self._steps = True, 0, 0
         self._commands, self._planner_steps = [], None
-        return self._state.feedback.strip()
+        return game_text(self._state.feedback)
 
     def _step(self, action: str) -> StepOutcome:
         command = action.strip()
@@ -162,7 +173,7 @@ class TextWorldEnv(TextEnv):
         won, lost = bool(self._state["won"]), bool(self._state["lost"])
         terminated = won or lost
         return StepOutcome(
-            obs=f"{_REFUSED} {refusal}" if refusal else self._state.feedback.strip(),
+            obs=f"{_REFUSED} {refusal}" if refusal else game_text(self._state.feedback),
             reward=reward,
             terminated=terminated,
             truncated=not terminated and self._steps >= self.max_steps,
