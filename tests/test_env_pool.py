@@ -88,3 +88,26 @@ def test_envs_an_error_interrupted_are_closed_not_lent_again():
     with pytest.raises(RuntimeError, match="the policy broke"):
         rollout(COUNTDOWN, Exploding(), [Task(seed=1)], RolloutConfig(group_size=2), env_pool=pool)
     assert len(pool) == 0 and len(closed) == 2
+
+
+def test_the_trainer_lends_the_same_envs_every_update_and_closes_them_at_the_end(tmp_path):
+    from training.agent_factory import build_trainable
+    from training.config import load_config
+    from training.trainer import Trainer
+
+    config = load_config(None, [
+        f"env={COUNTDOWN}", "rollout.tasks_per_batch=2", "rollout.group_size=2", "train.updates=3", "train.eval_every=0",
+        "train.eval_episodes=2", "train.eval_split=train", "train.checkpoint_every=0", "log.progress_bar=false",
+        "log.tensorboard=false", f"train.output_dir={tmp_path}",
+    ])
+    trainer = Trainer(config, build_trainable(config))
+    trainer.train_one()
+    def idle():
+        return sorted(id(e.unwrapped) for e in trainer.env_pool._idle[trainer.env_pool.key(COUNTDOWN, {})])
+
+    first = idle()
+    trainer.train_one()
+    assert idle() == first and len(first) == 4
+    closed.clear()
+    trainer.run()  # the last update, the final evaluation (its own envs), then the pool is emptied
+    assert len(trainer.env_pool) == 0 and set(first) <= set(closed)
