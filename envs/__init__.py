@@ -6,10 +6,11 @@
 """
 
 from envs.core import MultiAgentTextEnv, MultiStepOutcome, StepOutcome, TextEnv, quote_action, text_space
-from envs.group import GroupRunner, GroupStep
+from envs.group import EnvPool, GroupRunner, GroupStep
 from envs.registry import EnvSpec, list_envs, load_plugins, make, register, spec
 
 __all__ = [
+    "EnvPool",
     "EnvSpec",
     "GroupRunner",
     "GroupStep",

@@ -80,6 +80,23 @@ def test_registered_splits_match_the_module():
     assert SPLITS == sw_tasks.SPLITS == envs.spec("ScienceWorld-v0").splits
 
 
+def test_the_bounded_list_gives_every_verb_a_share_by_hand():
+    moves = [f"move {a} to {b}" for a in "abcdef" for b in "abcdef" if a != b]  # 30 quadratic combinations
+    valid = moves + ["focus on a", "focus on b", "go to hallway", "pick up a", "look around", "reset task", "connect a to b"]
+    # turns: go (1), pick (1), move, focus, move, focus, move, ...: 7 slots before "look around"
+    assert sw_tasks.bounded_choices(valid, 8, electrical=False) == [
+        "go to hallway", "pick up a", "move a to b", "move a to c", "move a to d", "focus on a", "focus on b", "look around",
+    ]
+    assert sw_tasks.bounded_choices(valid, 3, electrical=True) == ["go to hallway", "pick up a", "look around"]
+    # under a task, a verb's actions that share more of its words go first: "move e to f" and
+    # "move f to e" share three ("e", "f", "to"), then "move a to e" (two) comes first in text order
+    assert sw_tasks.bounded_choices(valid, 8, electrical=False, task="Move the f to the e box.")[2:5] == [
+        "move a to e", "move e to f", "move f to e",
+    ]
+    everything = sw_tasks.bounded_choices(valid, 100, electrical=True)
+    assert len(everything) == len(valid) - 1 and everything[-1] == "look around"  # only "reset task" dropped
+
+
 def test_constructor_validates_before_starting_a_jvm():
     for kwargs, match in (
         ({"tasks": "nope"}, "unknown ScienceWorld task"),

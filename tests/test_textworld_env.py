@@ -165,3 +165,49 @@ def test_registered_splits_match_the_env():
     from envs.textworld.registration import SPLITS as REGISTERED
 
     assert REGISTERED == SPLITS == envs.spec("TextWorld-v0").splits
+
+
+def test_the_lazy_planner_gives_textworlds_own_policy_along_a_random_walk(cache_dir):
+    """Off the walkthrough the expert replays the episode in a quest-tracking copy of the game; its
+    advice equals policy_commands of a TextWorld env that tracked quests all along."""
+    import random
+
+    from envs.textworld.env import _start_game
+
+    env = TextWorldEnv(challenge="treasure_hunter", settings={"level": 5}, n_games=3, cache_dir=cache_dir)
+    rng = random.Random(5)
+    try:
+        _, info = env.reset(seed=0, options={"index": 1})
+        tracked = _start_game(env.game_path, admissible=True, track_quests=True)
+        state = tracked.reset()
+        assert "policy_commands" not in env._state  # the player itself does not track quests
+        asked = 0
+        for _ in range(12):
+            command = rng.choice(info["admissible_actions"])
+            _, _, terminated, truncated, info = env.step(command)
+            state, _, _ = tracked.step(command)
+            if rng.random() < 0.6 and not env._on_walkthrough:  # asked now and then: the planner catches up
+                assert env.expert_action() == (state["policy_commands"] or ["look"])[0]
+                asked += 1
+            if terminated or truncated:
+                break
+        assert asked >= 3
+        tracked.close()
+    finally:
+        env.close()
+
+
+def test_observations_carry_no_prompt_or_move_counter(cache_dir):
+    """The interpreter's status line (">", the room, score/moves) is cut, so one state reads alike at any turn."""
+    from envs.textworld.env import game_text
+
+    raw = "-= Basement =-\nYou're now in the basement.\n\n>" + " " * 40 + "-= Basement =-0/12"
+    assert game_text(raw) == "-= Basement =-\nYou're now in the basement."
+    env = TextWorldEnv(challenge="coin_collector", settings={"level": 5}, n_games=3, cache_dir=cache_dir)
+    try:
+        first, _ = env.reset(seed=0, options={"index": 0})
+        looks = [env.step("look")[0] for _ in range(2)]
+        assert looks[0] == looks[1] and ">" not in looks[0] and "-= " in looks[0]
+        assert not first.rstrip().endswith("/0") and "=-0/" not in first
+    finally:
+        env.close()

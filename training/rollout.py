@@ -106,10 +106,13 @@ def rollout_single(
     episode_prefix: str = "",
     env_kwargs: dict | None = None,
     on_step: Callable[[int], None] | None = None,
+    env_pool: envs.EnvPool | None = None,
 ) -> list[StepRecord]:
-    """Play every task ``config.group_size`` times in lock step and return the step records."""
+    """Play every task ``config.group_size`` times in lock step and return the step records.
+    ``env_pool``: reuse its envs (and give them back after) instead of making new ones."""
     steps = _Steps(env_id, envs.spec(env_id).family, tasks, config, episode_prefix)
-    runner = envs.GroupRunner(env_id, len(tasks), config.group_size, **(env_kwargs or {}))
+    runner = envs.GroupRunner(env_id, len(tasks), config.group_size, pool=env_pool, **(env_kwargs or {}))
+    reuse = False
     try:
         obs, infos = runner.reset([t.seed for t in tasks], [t.options for t in tasks])
         n = len(runner)
@@ -147,9 +150,10 @@ def rollout_single(
                 obs[k], infos[k] = out.obs[k], out.infos[k]
             if on_step is not None:
                 on_step(len(live))
+        reuse = True
         return records
     finally:
-        runner.close()
+        runner.close(reuse=reuse)  # an env an error interrupted is closed, not lent again
 
 
 def rollout_multi(
@@ -214,5 +218,6 @@ def rollout_multi(
 def rollout(env_id: str, agent: Agent, tasks: Sequence[Task], config: RolloutConfig, **kwargs) -> list[StepRecord]:
     """Dispatch on the env's kind: one call for single- and multi-agent envs."""
     if envs.spec(env_id).kind == "multi":
+        kwargs.pop("env_pool", None)  # multi-agent copies are made fresh each call
         return rollout_multi(env_id, agent, tasks, config, **kwargs)
     return rollout_single(env_id, agent, tasks, config, **kwargs)

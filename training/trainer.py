@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import envs
 from agents.agent import TokenScores, TrainableAgent
 from training import checkpoint as ckpt
 from training.advantages import ESTIMATORS
@@ -122,6 +123,7 @@ class Trainer:
         self.update = 0  # updates completed
         self.stopped_by: str | None = None  # the signal that ended run() early, if any
         self.log = MetricsLog(self.out, config.log)
+        self.env_pool = envs.EnvPool()  # training envs live across updates; closed by run()'s end
         (self.out / "config.yaml").write_text(dump_config(config))
 
     # --- one update --------------------------------------------------------------------
@@ -136,7 +138,8 @@ class Trainer:
         rng = np.random.default_rng(derived_seed(c.train.seed, update, 0))
         tasks = training_tasks(c.env, c.rollout.split, c.rollout.tasks_per_batch, rng)
         self.agent.train_mode(False)
-        return rollout(c.env, self.agent, tasks, self.rollout_config(update), episode_prefix=f"u{update}.", env_kwargs=c.env_kwargs)
+        return rollout(c.env, self.agent, tasks, self.rollout_config(update), episode_prefix=f"u{update}.", env_kwargs=c.env_kwargs,
+                       env_pool=self.env_pool)
 
     def optimize(self, records: list[StepRecord], advantages: np.ndarray, update: int) -> UpdateStats:
         a = self.config.algorithm
@@ -220,6 +223,7 @@ class Trainer:
     def evaluate(self) -> EvalSummary:
         c = self.config
         self.agent.train_mode(False)
+        self.env_pool.close()  # the panel's envs and idle training ones (JVMs) never coexist
         summary, _ = evaluate(
             c.env, self.agent, c.policy.backend, c.train.eval_split, c.train.eval_episodes, rollout_config=eval_rollout(c),
             env_kwargs=eval_env_kwargs(c),
@@ -279,8 +283,11 @@ class Trainer:
     def run(self) -> list[dict]:
         """Train to ``train.updates`` (or the time budget); SIGINT/SIGTERM end it after the update
         under way, with a checkpoint (see training/interrupt.py)."""
-        with StopRequest() as self._stop:
-            return self._run()
+        try:
+            with StopRequest() as self._stop:
+                return self._run()
+        finally:
+            self.env_pool.close()
 
     def _run(self) -> list[dict]:
         c = self.config.train

@@ -194,7 +194,7 @@ class ScienceWorldEnv(TextEnv):
         if self.admissible == "all":
             self._choices = valid
         else:
-            self._choices = sw_tasks.bounded_choices(valid, self.max_admissible, sw_tasks.is_electrical(self.task_name))
+            self._choices = sw_tasks.bounded_choices(valid, self.max_admissible, sw_tasks.is_electrical(self.task_name), self.task)
 
     def admissible_actions(self) -> list[str]:
         return list(self._choices)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 SPLITS = ("train", "dev", "test")
 # ScienceWorld's simplifications; "easy" means all of them (the engine expands it).
@@ -85,21 +86,36 @@ _NEVER_OFFERED = frozenset({"reset task", "task", "look around"})  # "look aroun
 ELECTRICAL_VERBS = frozenset({"connect", "disconnect"})
 
 
-def bounded_choices(valid: list[str], limit: int, electrical: bool) -> list[str]:
+def bounded_choices(valid: list[str], limit: int, electrical: bool, task: str = "") -> list[str]:
     """At most ``limit`` of the engine's valid actions, in a fixed order, for agents that need a list.
 
     Drops "reset task" (it would restart the episode) and "task", drops connect/disconnect
-    unless the task is electrical (they are ~75% of all combinations elsewhere), removes
-    duplicates, sorts by verb (movement and manipulation first) then text, and always ends
-    with "look around".
+    unless the task is electrical (they are ~75% of all combinations elsewhere), and removes
+    duplicates. Every verb keeps a share: the verbs take turns (movement and manipulation
+    first), each adding its next action until ``limit - 1`` are chosen, so the quadratic "move X
+    to Y" combinations cannot crowd out "focus on X". A verb's actions come in order of the words
+    they share with the ``task`` description (most first), then text, so "move soap to red box"
+    under "move it to the red box" is not cut for "move air to bowl". The list is sorted by verb,
+    then text, and always ends with "look around".
     """
+    task_words = set(re.findall(r"[a-z0-9]+", task.lower()))
+
+    def relevance(action: str) -> tuple[int, str]:
+        return -len(set(action.split()[1:]) & task_words), action
+
     rank = {verb: i for i, verb in enumerate(_VERB_ORDER)}
-    kept = {
-        a for a in valid
-        if a not in _NEVER_OFFERED and (electrical or a.split(" ", 1)[0] not in ELECTRICAL_VERBS)
-    }
-    ordered = sorted(kept, key=lambda a: (rank.get(a.split(" ", 1)[0], len(rank)), a))
-    return ordered[: max(limit - 1, 0)] + ["look around"]
+    by_verb: dict[str, list[str]] = {}
+    for action in sorted(set(valid) - _NEVER_OFFERED):
+        verb = action.split(" ", 1)[0]
+        if electrical or verb not in ELECTRICAL_VERBS:
+            by_verb.setdefault(verb, []).append(action)
+    turns = [sorted(by_verb[verb], key=relevance) for verb in sorted(by_verb, key=lambda v: (rank.get(v, len(rank)), v))]
+    chosen: list[str] = []  # in turn order: round 0 of every verb, then round 1, ...
+    for depth in range(max(map(len, turns), default=0)):
+        chosen += [actions[depth] for actions in turns if depth < len(actions)]
+    chosen = chosen[: max(limit - 1, 0)]
+    ordered = sorted(chosen, key=lambda a: (rank.get(a.split(" ", 1)[0], len(rank)), a))
+    return ordered + ["look around"]
 
 
 def is_electrical(name: str) -> bool:

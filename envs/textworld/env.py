@@ -24,12 +24,14 @@ TextWorld .z8 with its .json). Games are generated on first use and read from th
 Reward: the change of TextWorld's score divided by the game's max score, so a won game returns
 1; ``won`` and ``terminated`` as TextWorld reports (``lost`` ends a game too). The expert is the
 game's walkthrough; once an agent leaves it, TextWorld's own winning policy from the current
-state (``policy_commands``) takes over.
+state (``policy_commands``) takes over; it comes from a second copy of the game that replays the
+episode's commands, started only when asked, so the player's steps skip TextWorld's quest tracking.
 """
 
 from __future__ import annotations
 
 import os
+import re
 
 from envs.core import StepOutcome, TextEnv
 from envs.engine_commands import refuse_command
@@ -47,6 +49,29 @@ def require_textworld() -> None:
 
     if importlib.util.find_spec("textworld") is None:
         raise ImportError(f"agora/TextWorld-v0 needs TextWorld. Install it with: {INSTALL_HINT}")
+
+
+# The interpreter's prompt and status line ends every feedback: ">", padding, "-= Room =-" and
+# score/moves. The move count would make every observation unique (no two copies of a group
+# ever share a state, which step-level grouping needs); the room name is in the text already.
+_STATUS_LINE = re.compile(r"\s*>\s*-= .* =-\s*-?\d+/\d+\s*$")
+
+
+def game_text(feedback: str) -> str:
+    return _STATUS_LINE.sub("", feedback).strip()
+
+
+def _start_game(path: str, admissible: bool, track_quests: bool):
+    """A TextWorld env on one game file. ``track_quests``: follow quest progress on every step, which
+    TextWorld's intermediate reward and winning policy (``policy_commands``) need."""
+    import textworld
+
+    infos = textworld.EnvInfos(
+        admissible_commands=admissible, policy_commands=track_quests, intermediate_reward=track_quests, score=True,
+        max_score=True, won=True, lost=True, objective=True, extras=["walkthrough"],
+    )
+    with games.quiet_jericho():
+        return textworld.start(path, request_infos=infos)
 
 
 class TextWorldEnv(TextEnv):
@@ -84,6 +109,10 @@ class TextWorldEnv(TextEnv):
         self._state = None
         self._walkthrough: list[str] = []
         self._on_walkthrough = True
+        self._commands: list[str] = []  # the episode's commands TextWorld received
+        self._planner = None  # a second copy of the game that tracks quests, for the expert
+        self._planner_steps: int | None = None  # this episode's commands it has played (None: not reset)
+        self._planner_state = None
         self._score = 0
 
     # --- games ------------------------------------------------------------------------
@@ -107,17 +136,10 @@ class TextWorldEnv(TextEnv):
         return games.game_file(self.challenge, self.settings, self.game_seed(split, index), self.cache_dir)[0]
 
     def _start(self, path: str) -> None:
-        import textworld
-
         if self._tw is not None and path == self.game_path:
             return
         self._close_game()
-        infos = textworld.EnvInfos(
-            admissible_commands=self.admissible, policy_commands=True, score=True, max_score=True,
-            won=True, lost=True, objective=True, intermediate_reward=self.shaped_reward > 0, extras=["walkthrough"],
-        )
-        with games.quiet_jericho():
-            self._tw = textworld.start(path, request_infos=infos)
+        self._tw = _start_game(path, self.admissible, track_quests=self.shaped_reward > 0)
         self.game_path = path
 
     # --- episodes ---------------------------------------------------------------------
@@ -130,7 +152,8 @@ class TextWorldEnv(TextEnv):
         self.task = (self._state["objective"] or "").strip()
         self._walkthrough = list(self._state.get("extra.walkthrough") or [])
         self._on_walkthrough, self._score, self._steps = True, 0, 0
-        return self._state.feedback.strip()
+        self._commands, self._planner_steps = [], None
+        return game_text(self._state.feedback)
 
     def _step(self, action: str) -> StepOutcome:
         command = action.strip()
@@ -138,6 +161,7 @@ class TextWorldEnv(TextEnv):
         admissible = self._state["admissible_commands"] if self.admissible else None
         if not refusal:
             self._follow_walkthrough(command)
+            self._commands.append(command)
             self._state, score, done = self._tw.step(command)
         self._steps += 1
         max_score = self._state["max_score"] or 1
@@ -149,7 +173,7 @@ class TextWorldEnv(TextEnv):
         won, lost = bool(self._state["won"]), bool(self._state["lost"])
         terminated = won or lost
         return StepOutcome(
-            obs=f"{_REFUSED} {refusal}" if refusal else self._state.feedback.strip(),
+            obs=f"{_REFUSED} {refusal}" if refusal else game_text(self._state.feedback),
             reward=reward,
             terminated=terminated,
             truncated=not terminated and self._steps >= self.max_steps,
@@ -174,13 +198,27 @@ class TextWorldEnv(TextEnv):
         """The walkthrough's next command; off the walkthrough, TextWorld's winning policy from here."""
         if self._on_walkthrough and self._walkthrough:
             return self._walkthrough[0]
-        policy = self._state["policy_commands"] if self._state is not None else None
+        policy = self._winning_policy() if self._state is not None else None
         return policy[0] if policy else "look"
 
+    def _winning_policy(self) -> list[str]:
+        """TextWorld's winning commands from the current state. They come from a second copy of the
+        game that tracks quests, brought to this state by replaying the episode's commands: tracking
+        quests on every step of the player took 6 s of a rollout's 10 s of steps, for an expert rarely asked."""
+        if self._planner is None:
+            self._planner = _start_game(self.game_path, admissible=False, track_quests=True)
+        if self._planner_steps is None:  # a new episode
+            self._planner_state, self._planner_steps = self._planner.reset(), 0
+        for command in self._commands[self._planner_steps :]:
+            self._planner_state, _, _ = self._planner.step(command)
+        self._planner_steps = len(self._commands)
+        return list(self._planner_state["policy_commands"] or [])
+
     def _close_game(self) -> None:
-        if self._tw is not None:
-            self._tw.close()
-        self._tw, self.game_path = None, ""
+        for game in (self._tw, self._planner):
+            if game is not None:
+                game.close()
+        self._tw, self._planner, self.game_path = None, None, ""
 
     def close(self) -> None:
         self._close_game()
