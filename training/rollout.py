@@ -40,9 +40,9 @@ class Task:
 
 
 # Env info kept on a step's record besides won and task_type: numbers an env reports per episode
-# for evaluation (calls, cost, deferrals), and the rewards of every candidate decision of the
-# state just left (envs that enumerate them, e.g. HILA-v0 with record_candidates).
-RECORDED_INFO = ("episode_metrics", "candidate_rewards")
+# for evaluation (calls, cost, deferrals); HILA-v0's rewards of every candidate decision of the
+# state just left (with record_candidates) and its answered deferral (HILA's outer loop).
+RECORDED_INFO = ("episode_metrics", "candidate_rewards", "deferral")
 
 
 def chosen_action(gen: Generation) -> tuple[str, bool]:

@@ -297,7 +297,8 @@ class Trainer:
             if (c.eval_every and self.update % c.eval_every == 0) or last or out_of_time:
                 summary = self.evaluate()
                 metrics.update({"eval/success": summary.success.mean, "eval/success_low": summary.success.low,
-                                "eval/success_high": summary.success.high, "eval/reward": summary.reward.mean})
+                                "eval/success_high": summary.success.high, "eval/reward": summary.reward.mean,
+                                **{f"eval/{name}": est.mean for name, est in summary.metrics.items()}})
             if budget_s is not None:
                 self._show_budget_estimate(bar, start, loop_start, first_update, budget_s)
             self.log.write(metrics, bar, elapsed_s=time.perf_counter() - start if budget_s is not None else None)

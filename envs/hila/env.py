@@ -12,7 +12,9 @@ meta-policy picks exactly one decision, all agents at once, each seeing everyone
 - ``DEFER``: ask the ``expert`` backend, who sees the problem and all agents' latest answers.
 
 A decision's reward is ``1[its answer is right] - lambda_defer * 1[DEFER] - lambda_create * 1[CREATE]``
-(defaults 0.3 and 0.03); the expert's reply is graded like any other. After the last round the
+(defaults 0.3 and 0.03); the expert's reply is graded like any other. After a ``DEFER`` the agent's
+``info["deferral"]`` holds the answered request (``problem``, ``task_type``, ``answer``, ``correct``):
+HILA's outer loop learns from these. After the last round the
 team's answer is the majority vote (a tie goes to the lowest-numbered agent's answer) and ``won``
 says whether it is right. An invalid action (not one of the listed decisions, or ``EVAL`` of
 oneself) keeps the agent's answer, costs ``invalid_penalty`` (0.1) and is explained; the round
@@ -26,8 +28,8 @@ without changing it (the inner loop's groups, :mod:`training.hila`).
 
 Constructor options: ``task_types`` (default ``DEFAULT_TYPES``), ``n_agents`` (>= 2, default 3),
 ``rounds`` (>= 1, default 3), ``lambda_defer``, ``lambda_create``, ``invalid_penalty``, ``split``
-(default "train"), ``solver`` and ``expert`` (backends, default simulated with
-``DEFAULT_SOLVER_ACCURACY`` / ``DEFAULT_EXPERT_ACCURACY``). ``reset(options=)`` takes ``split`` and
+(default "train"), ``solver`` and ``expert`` (backends, or a mapping task type -> accuracy
+for a simulated one; default simulated with ``DEFAULT_SOLVER_ACCURACY`` / ``DEFAULT_EXPERT_ACCURACY``). ``reset(options=)`` takes ``split`` and
 ``index``. ``record_candidates=True`` also executes and grades every admissible decision of each
 agent at every step and reports their rewards, in admissible order, as ``info["candidate_rewards"]``
 (the group of the state just left; :mod:`training.hila_trainer` learns from them).
@@ -43,6 +45,7 @@ rule: adopt a right peer answer if there is one; otherwise ``DEFER`` iff
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from envs.core import MultiAgentTextEnv, MultiStepOutcome, quote_action
@@ -76,6 +79,13 @@ def _check_number(name: str, value, low: float) -> float:
     return float(value)
 
 
+def _backend(given, default_accuracy: dict[str, float]):
+    """A solver object, or a simulated one from an accuracy mapping (a config file's form), or the default."""
+    if given is None:
+        return SimulatedSolver(default_accuracy)
+    return SimulatedSolver(given) if isinstance(given, Mapping) else given
+
+
 def _check_count(name: str, value, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
@@ -98,8 +108,8 @@ class HilaEnv(MultiAgentTextEnv):
         self.lambda_defer = _check_number("lambda_defer", lambda_defer, 0.0)
         self.lambda_create = _check_number("lambda_create", lambda_create, 0.0)
         self.invalid_penalty = _check_number("invalid_penalty", invalid_penalty, 0.0)
-        self.solver = solver if solver is not None else SimulatedSolver(DEFAULT_SOLVER_ACCURACY)
-        self.expert = expert if expert is not None else SimulatedSolver(DEFAULT_EXPERT_ACCURACY)
+        self.solver = _backend(solver, DEFAULT_SOLVER_ACCURACY)
+        self.expert = _backend(expert, DEFAULT_EXPERT_ACCURACY)
         self.record_candidates = bool(record_candidates)
         self._candidate_rewards: dict[str, list[float]] = {}
         self.task: VerifiableTask | None = None
@@ -210,4 +220,8 @@ class HilaEnv(MultiAgentTextEnv):
                                    "cost": self.lambda_defer * made.count(DEFER) + self.lambda_create * made.count(CREATE)}
         if agent in self._candidate_rewards and self.history:
             info["candidate_rewards"] = list(self._candidate_rewards[agent])
+        last = self.history[-1].get(agent) if self.history else None
+        if last is not None and last.kind == DEFER:
+            info["deferral"] = {"problem": self.task.text, "task_type": self.task.task_type, "answer": last.answer,
+                                "correct": last.correct}
         return info
