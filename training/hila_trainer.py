@@ -112,20 +112,9 @@ class HilaTrainer(Trainer):
 
     def _group_loss(self, states: list[StepRecord], advantages: list[np.ndarray]) -> tuple[torch.Tensor, float]:
         """Minus the mean over states of ``sum_a pi(a|s) A_a`` (pi detached), and the mean entropy of pi."""
-        prompts, responses, extras, owner = [], [], [], []
-        for s, record in enumerate(states):
-            llm_head = record.info.get("action_head") == HEAD
-            for k, candidate in enumerate(record.info["candidate_ids"]):
-                prompts.append(record.prompt_ids)
-                responses.append(list(candidate) if llm_head else [k])  # the tiny policy's response is the index
-                extras.append({**record.info, "choice": k})
-                owner.append(s)
-        scores = self.agent.token_scores(prompts, responses, extras)
-        logprobs, owner = scores.logprobs[:, 0], torch.tensor(owner)
+        logprobs, spread = candidate_logprobs(self.agent, states)
         weights = torch.tensor(np.concatenate(advantages), dtype=logprobs.dtype) * logprobs.detach().exp()
-        loss = -(weights * logprobs).sum() / len(states)
-        spread = float(scores.entropy[:, 0].detach().mean())
-        return loss, spread
+        return -(weights * logprobs).sum() / len(states), spread
 
     def train_one(self) -> dict:
         k = self.update
@@ -249,6 +238,19 @@ class HilaTrainer(Trainer):
         if skills and isinstance(self.solver, SimulatedSolver):
             learned = {k.removeprefix("hila/skill/"): v for k, v in skills[-1].items() if k.startswith("hila/skill/")}
             self.solver = SimulatedSolver(learned, self.solver.default)
+
+
+def candidate_logprobs(agent, states: list[StepRecord]) -> tuple[torch.Tensor, float]:
+    """``log pi(a|s)`` of every candidate of every state, concatenated in order, with gradients, and
+    the mean entropy of the states' distributions."""
+    if states[0].info.get("action_head") == HEAD:  # an LLM's candidate head scores a state's candidates in one pass
+        scored = [agent.candidate_distribution(r.prompt_ids, r.info["candidate_ids"]) for r in states]
+        return torch.cat([lp.cpu() for lp, _ in scored]), float(np.mean([float(h) for _, h in scored]))
+    # The tiny policy: one row per candidate (its response is the candidate's index), in one batch.
+    rows = [(r, k) for r in states for k in range(len(r.info["candidate_ids"]))]
+    scores = agent.token_scores([r.prompt_ids for r, _ in rows], [[k] for _, k in rows], [r.info for r, _ in rows])
+    first = np.cumsum([0] + [len(r.info["candidate_ids"]) for r in states[:-1]])  # each state's first row
+    return scores.logprobs[:, 0], float(scores.entropy[first, 0].detach().mean())
 
 
 def decision_rows(records: list[StepRecord]) -> list[dict]:
