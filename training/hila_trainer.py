@@ -101,9 +101,7 @@ class HilaTrainer(Trainer):
                     (loss * len(micro) / len(batch)).backward()
                     stats["loss"] += float(loss.detach()) * len(micro) / len(batch)
                     stats["entropy"] += spread * len(micro) / len(batch)
-                params = [p for g in self.optimizer.param_groups for p in g["params"]]
-                stats["grad_norm"] += float(torch.nn.utils.clip_grad_norm_(params, self.config.optim.max_grad_norm))
-                self.optimizer.step()
+                stats["grad_norm"] += self._clip_and_step()
                 steps += 1
         self._end_update()
         self.agent.train_mode(False)

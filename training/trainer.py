@@ -181,14 +181,19 @@ class Trainer:
                     (stats["loss"] / a.grad_accum).backward()
                     for k, v in stats.items():
                         sums[k] += float(v.detach()) / a.grad_accum
-                params = [p for g in self.optimizer.param_groups for p in g["params"]]
-                sums["grad_norm"] += float(torch.nn.utils.clip_grad_norm_(params, self.config.optim.max_grad_norm))
-                self.optimizer.step()
+                sums["grad_norm"] += self._clip_and_step()
                 steps += 1
         self._end_update()
         self.agent.train_mode(False)
         self.agent.after_update()
         return UpdateStats(**{k: v / steps for k, v in sums.items()}, logprob_mismatch=mismatch)
+
+    def _clip_and_step(self) -> float:
+        """Clip the gradient norm, take the optimizer step; returns the norm before clipping."""
+        params = [p for g in self.optimizer.param_groups for p in g["params"]]
+        norm = float(torch.nn.utils.clip_grad_norm_(params, self.config.optim.max_grad_norm))
+        self.optimizer.step()
+        return norm
 
     def _end_update(self) -> None:
         """Advance what counts updates: the LR schedule and EPO's running entropy reference."""
