@@ -22,6 +22,7 @@ SMALL = ["--config", "hila_tiny", "train.updates=2", "rollout.tasks_per_batch=4"
     (["hila.sft_lr=0.001"], "'hila.sft_lr' does not apply with hila.solver='simulated'"),
     (["hila.solver=policy"], "hila.solver=policy needs an LLM backend"),
     (["policy.backend=hf"], "needs policy.action_head=score_candidates"),
+    (["train.updates=1"], "hila.outer_rounds=2 exceeds train.updates=1"),
 ])
 def test_settings_hila_cannot_use_are_refused(overrides, message):
     with pytest.raises(ConfigError, match=message):

@@ -252,6 +252,9 @@ class TrainConfig(Section):
         if llm and self.policy.action_head != "score_candidates":
             raise ValueError("trainer 'hila' needs policy.action_head=score_candidates with an LLM: every candidate "
                              "decision of a state is scored")
+        if self.hila.outer_rounds > self.train.updates:
+            raise ValueError(f"hila.outer_rounds={self.hila.outer_rounds} exceeds train.updates={self.train.updates}: "
+                             "every round needs an update")
         if self.hila.solver == "policy" and not llm:
             raise ValueError("hila.solver=policy needs an LLM backend (the tiny policy cannot write answers)")
         return self
