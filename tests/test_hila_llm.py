@@ -38,3 +38,50 @@ def test_smollm2_registry_entry_from_yaml(tmp_path):
     assert obs.startswith("SmolLM2@@solve replied:") and reward == pytest.approx(-0.03) and info["calls"] == 1
     _, reward, terminated, _, _ = env.step(info["admissible_actions"][-1])
     assert terminated and reward in (0.0, 1.0)
+
+
+# --- `agora train` on the LLM path: one update of each, LoRA on SmolLM2 (kept to a few decisions) ---
+def _metrics(run):
+    import json
+
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def _adapter_moved(run):
+    from safetensors.torch import load_file
+
+    from training import checkpoint
+
+    tensors = load_file(checkpoint.find(run) / "model.safetensors")
+    return any("lora_B" in name and t.abs().max() > 0 for name, t in tensors.items())  # B starts at 0
+
+
+def test_agora_train_hila_with_smollm2_runs_an_update_and_fine_tunes_the_solver_on_deferrals(tmp_path):
+    """Round 0: one inner update, then the deployment's answered deferrals fine-tune the same adapter
+    (the solver) and its loss on them falls; round 1: another update."""
+    from training.cli import main
+
+    run = tmp_path / "run"
+    assert main(["train", "--config", "hila_smollm2_lora_cpu", f"train.output_dir={run}", "rollout.tasks_per_batch=1",
+                 "train.eval_episodes=1", "hila.deploy_episodes=2", "hila.answer_tokens=8",
+                 "env_kwargs.task_types=[math-d1]", "log.progress_bar=false"]) == 0
+    first, last = _metrics(run)
+    assert first["loss/states"] == last["loss/states"] == 2  # 1 game x 2 agents x 1 round
+    assert first["loss/learning_states"] > 0 and first["hila/examples"] > 0
+    assert first["hila/sft_loss_after"] < first["hila/sft_loss_before"]
+    assert {"round/math-d1/defer_rate", "eval/deferrals", "eval/cost"} <= set(last)
+    assert _adapter_moved(run)
+
+
+def test_agora_train_maestro_with_smollm2_runs_an_update(tmp_path):
+    from training.cli import main
+
+    run = tmp_path / "run"
+    assert main(["train", "--config", "maestro_smollm2_lora_cpu", f"train.output_dir={run}", "train.updates=1",
+                 "rollout.tasks_per_batch=1", "rollout.max_turns=2", "train.eval_episodes=1", "env_kwargs.max_calls=1",
+                 "algorithm.recompute_old_logprobs=false", "log.progress_bar=false"]) == 0
+    (row,) = _metrics(run)
+    assert row["update"] == 1 and {"eval/calls", "eval/cost"} <= set(row)
+    assert row["loss/entropy"] > 0  # the candidate head scored the batch with gradients
+    # The group's two copies may tie (no advantage, no gradient); otherwise the adapter moved.
+    assert _adapter_moved(run) == (row["adv/abs_max"] > 0)

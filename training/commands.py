@@ -50,8 +50,6 @@ def train_command(
     limit_threads()
     from training import checkpoint
     from training.agent_factory import build_trainable
-    from training.trainer import Trainer
-
     if resume is not None and overwrite:
         raise ValueError("--resume continues a run and --overwrite replaces one: give one of them")
     if resume is None and allow_recipe_change:
@@ -69,7 +67,7 @@ def train_command(
                   "nothing to do; raise train.updates to train further", file=sys.stderr)
             return 0
         config.train.output_dir = str(resume)
-        trainer = Trainer(config, build_trainable(config), output_dir=resume)
+        trainer = trainer_class(config)(config, build_trainable(config), output_dir=resume)
         trainer.resume(resume)
         if diff:
             record_changes(resume, trainer.update, diff)
@@ -79,7 +77,7 @@ def train_command(
         check_env_settings(config, overrides, config_path or DEFAULT_CONFIG)
         check_policy_model(config)
         claim_run_folder(config.train.output_dir, overwrite)
-        trainer = Trainer(config, build_trainable(config))
+        trainer = trainer_class(config)(config, build_trainable(config))
     print(f"agora: training {config.policy.backend} on {config.env} -> {trainer.out}", file=sys.stderr)
     try:
         trainer.run()
@@ -89,6 +87,17 @@ def train_command(
     if trainer.stopped_by is not None:  # the shell's convention for a run a signal ended: 128 + signal
         return 128 + int(getattr(signal, trainer.stopped_by))
     return 0
+
+
+def trainer_class(config):
+    """The trainer ``config.trainer`` names."""
+    if config.trainer == "hila":
+        from training.hila_trainer import HilaTrainer
+
+        return HilaTrainer
+    from training.trainer import Trainer
+
+    return Trainer
 
 
 def check_env_settings(config, overrides: list[str], source) -> None:

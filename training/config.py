@@ -196,7 +196,40 @@ class TrainSection(Section):
     max_minutes: float | None = Field(None, gt=0, description="stop after this wall-clock budget (null = no budget)")
 
 
+class HilaSection(Section):
+    """HILA's dual loop (``trainer: hila``, :mod:`training.hila_trainer`) on agora/HILA-v0."""
+
+    normalise_std: bool = Field(
+        False, description="hila: also divide each state's advantages by their std (biased against costly decisions: "
+        "training/hila.py); false = mean-centred, whose greedy decision is the expected-value optimum"
+    )
+    solver: Literal["simulated", "policy"] = Field(
+        "simulated", description="hila: who writes the agents' own answers (round 0 and CREATE): the env's simulated "
+        "solver (env_kwargs), or the trained LLM itself, the same adapter (LLM backends)"
+    )
+    outer_rounds: int = Field(
+        1, ge=1, description="hila: rounds of the dual loop; train.updates are split evenly among them, and between two "
+        "the solver learns from the expert's answers to the deferrals of a deployment"
+    )
+    deploy_episodes: int = Field(
+        50, ge=1, description="hila: fresh training games the greedy meta-policy plays after a round; each deferral "
+        "there, answered, is a supervised example (problem -> expert answer)"
+    )
+    learn_rate: float = Field(
+        0.01, gt=0, le=1, description="hila, solver=simulated: each correct example of a type moves its accuracy this "
+        "share of the way to the ceiling (training.hila.learn_from_experts)"
+    )
+    ceiling: float = Field(0.95, gt=0, le=1, description="hila, solver=simulated: the accuracy the examples can teach at most")
+    answer_tokens: int = Field(32, ge=1, description="hila, solver=policy: tokens per answer the LLM writes")
+    sft_epochs: int = Field(4, ge=1, description="hila, solver=policy: passes over the examples when fine-tuning the solver")
+    sft_lr: float = Field(0.0003, gt=0, description="hila, solver=policy: AdamW learning rate of that fine-tuning")
+
+
 class TrainConfig(Section):
+    trainer: Literal["ppo", "hila"] = Field(
+        "ppo", description="ppo: grouped rollouts and a registered estimator and loss (training.trainer); hila: HILA's "
+        "dual loop, every candidate decision of a state executed and graded (training.hila_trainer, env agora/HILA-v0)"
+    )
     env: str = Field("agora/Household-v0", description="the registered env id to train on")
     env_kwargs: dict[str, Any] = Field({}, description="keyword arguments of envs.make (the env's own settings)")
     policy: PolicyConfig = Field(PolicyConfig(), description="what is trained")
@@ -207,6 +240,24 @@ class TrainConfig(Section):
     train: TrainSection = Field(TrainSection(), description="the run: length, evaluation, checkpoints, device")
     warm_start: WarmStartConfig = Field(WarmStartConfig(), description="behaviour cloning of the scripted expert before RL")
     log: LogConfig = Field(LogConfig(), description="where metrics go")
+    hila: HilaSection = Field(HilaSection(), description="HILA's dual loop (trainer: hila)")
+
+    @model_validator(mode="after")
+    def _hila_fits(self) -> "TrainConfig":
+        if self.trainer != "hila":
+            return self
+        if self.env.removeprefix("agora/") != "HILA-v0":
+            raise ValueError(f"trainer 'hila' trains the meta-policy of agora/HILA-v0, not env {self.env!r}")
+        llm = self.policy.backend != "tiny"
+        if llm and self.policy.action_head != "score_candidates":
+            raise ValueError("trainer 'hila' needs policy.action_head=score_candidates with an LLM: every candidate "
+                             "decision of a state is scored")
+        if self.hila.outer_rounds > self.train.updates:
+            raise ValueError(f"hila.outer_rounds={self.hila.outer_rounds} exceeds train.updates={self.train.updates}: "
+                             "every round needs an update")
+        if self.hila.solver == "policy" and not llm:
+            raise ValueError("hila.solver=policy needs an LLM backend (the tiny policy cannot write answers)")
+        return self
 
     @model_validator(mode="after")
     def _guidance_fits(self) -> "TrainConfig":
@@ -357,6 +408,7 @@ def dump_config(config: TrainConfig) -> str:
         for part in parents:
             node = node[part]
         node.pop(last, None)
+    data = {k: v for k, v in data.items() if v != {} or k == "env_kwargs"}  # a section with nothing that applies
     return yaml.safe_dump(data, sort_keys=False)
 
 
@@ -366,6 +418,14 @@ TINY_ONLY = ("policy.tiny", "warm_start")
 LLM_ONLY = (
     "policy.model", "policy.lora", "policy.require_think", "policy.action_head", "rollout.max_tokens",
     "train.device", "train.bf16", "train.gradient_checkpointing",
+)
+
+
+# What HILA's trainer does not read: it enumerates each state's decisions instead of sampling copies,
+# and its loss is the exact policy gradient over them.
+PPO_ONLY = (
+    "rollout.group_size", "guidance", "warm_start", *(f"algorithm.{k}" for k in AlgorithmConfig.model_fields
+                                                     if k not in ("ppo_epochs", "minibatch_size", "grad_accum")),
 )
 
 
@@ -403,6 +463,12 @@ def inapplicable_settings(config: TrainConfig, *, only_set: bool = True) -> list
         rules.append(("guidance.k_max", "guidance.adaptive"))
     if not config.log.wandb:
         rules.append(("log.wandb_project", "log.wandb"))
+    if config.trainer != "hila":
+        rules += [(f"hila.{k}", "trainer") for k in HilaSection.model_fields]
+    else:
+        rules += [(k, "trainer") for k in PPO_ONLY]
+        simulated_only, policy_only = ("learn_rate", "ceiling"), ("answer_tokens", "sft_epochs", "sft_lr")
+        rules += [(f"hila.{k}", "hila.solver") for k in (policy_only if config.hila.solver == "simulated" else simulated_only)]
     return [Inapplicable(key, because) for key, because in rules if not only_set or _is_set(config, key)]
 
 

@@ -30,6 +30,7 @@ class EvalSummary:
     reward: Estimate
     length: Estimate
     by_type: dict[str, Estimate] = field(default_factory=dict)
+    metrics: dict[str, Estimate] = field(default_factory=dict)  # per episode, from the env's episode_metrics
     label: str = ""  # the row's unique name in a report (default: the policy)
     model: str | None = None  # the run folder or model path the policy loaded
     trajectories: str | None = None  # the row's trajectory file, beside summary.json
@@ -38,7 +39,8 @@ class EvalSummary:
         return asdict(self)
 
     def table_row(self) -> str:
-        return f"{self.label or self.policy:<16} {self.episodes:>5}  success {self.success}  reward {self.reward}  steps {self.length.mean:.1f}"
+        extra = "".join(f"  {name} {est}" for name, est in self.metrics.items())
+        return f"{self.label or self.policy:<16} {self.episodes:>5}  success {self.success}  reward {self.reward}  steps {self.length.mean:.1f}{extra}"
 
 
 def summarize(env_id: str, policy: str, split: str | None, outcomes: Sequence[EpisodeOutcome]) -> EvalSummary:
@@ -54,6 +56,8 @@ def summarize(env_id: str, policy: str, split: str | None, outcomes: Sequence[Ep
         reward=mean_interval([o.reward for o in outcomes]),
         length=mean_interval([float(o.length) for o in outcomes]),
         by_type={t: wilson_interval(sum(w), len(w)) for t, w in sorted(by_type.items())} if len(by_type) > 1 else {},
+        metrics={name: mean_interval([o.metrics.get(name, 0.0) for o in outcomes])
+                 for name in dict.fromkeys(k for o in outcomes for k in o.metrics)},
     )
 
 

@@ -39,6 +39,7 @@ import numpy as np
 
 from envs.hila.env import CREATE, DEFER, EVAL, HilaEnv
 from envs.hila.solvers import SimulatedSolver
+from training.softmax_fit import fit_softmax
 
 KINDS = (EVAL, CREATE, DEFER)
 
@@ -120,17 +121,14 @@ def play(env: HilaEnv, policy: MetaPolicy, split: str, indices: range, rng: np.r
 
 
 def fit(policy: MetaPolicy, groups: Groups, epochs: int, lr: float, normalise_std: bool) -> None:
-    """Full-batch ascent on the enumerated-group policy gradient; each feature's gradient is
-    averaged over the groups that contain it (one-hot cells are independent problems)."""
+    """Full-batch ascent on the enumerated-group policy gradient (:func:`training.softmax_fit.fit_softmax`);
+    each feature's gradient is averaged over the candidates that carry it (one-hot cells are
+    independent problems)."""
     features, rewards = np.stack(groups.features), np.stack(groups.rewards)
-    advantages = group_advantages(rewards, normalise_std)
+    one_hot = np.eye(policy.theta.size)[features]  # [G, A, P]
     counts = np.bincount(features.ravel(), minlength=policy.theta.size).clip(min=1)
-    for _ in range(epochs):
-        p = policy.probabilities(features)
-        weighted = p * advantages
-        grad_logits = weighted - p * weighted.sum(axis=-1, keepdims=True)
-        grad = np.bincount(features.ravel(), weights=grad_logits.ravel(), minlength=policy.theta.size)
-        policy.theta += lr * grad / counts
+    fit_softmax(policy.theta, one_hot, group_advantages(rewards, normalise_std), np.ones(features.shape, bool),
+                counts, epochs, lr)
 
 
 @dataclass(frozen=True)

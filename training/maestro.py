@@ -12,7 +12,7 @@ Training (:func:`train_orchestrator`): episodes are played with the current poli
 the group is every admissible action, each executed on a copy of the env and followed to the end by
 the current (sampling) policy; its return is the group member's reward. Advantages are the returns
 minus the group mean; each group's gradient is ``sum_a pi(a|s) A_a grad log pi(a|s)`` (see
-:mod:`training.hila`), averaged per task type, ``epochs`` full-batch steps per iteration.
+:mod:`training.softmax_fit`), averaged per task type, ``epochs`` full-batch steps per iteration.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from envs.maestro.env import _ANSWER, _CALL, MaestroEnv
+from training.softmax_fit import fit_softmax
 
 # A first call and a later one have their own accuracy and cost weights: what makes a first call good
 # (the best value) is not what makes another call worth it (what it adds to the replies so far).
@@ -86,24 +87,18 @@ class OrchestratorConfig:
 
 
 def _fit(policy: OrchestratorPolicy, groups: list[tuple[int, np.ndarray, np.ndarray]], epochs: int, lr: float) -> None:
-    width = max(len(returns) for _, _, returns in groups)
-    types = np.array([t for t, _, _ in groups])
-    features = np.zeros((len(groups), width, len(FEATURES)))
+    """Each type's weights are a block of the parameter vector; a group's features fill its type's block."""
+    width, n_features = max(len(returns) for _, _, returns in groups), len(FEATURES)
+    features = np.zeros((len(groups), width, policy.theta.size))
     advantages = np.zeros((len(groups), width))
     valid = np.zeros((len(groups), width), dtype=bool)
-    for g, (_, f, returns) in enumerate(groups):
-        features[g, : len(returns)], valid[g, : len(returns)] = f, True
+    for g, (t, f, returns) in enumerate(groups):
+        features[g, : len(returns), t * n_features : (t + 1) * n_features] = f
+        valid[g, : len(returns)] = True
         advantages[g, : len(returns)] = returns - returns.mean()
-    per_type = np.bincount(types, minlength=len(policy.task_types)).clip(min=1)[:, None]
-    for _ in range(epochs):
-        logits = np.where(valid, np.einsum("gaf,gf->ga", features, policy.theta[types]), -np.inf)
-        p = np.exp(logits - logits.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        mean_feature = np.einsum("ga,gaf->gf", p, features)
-        grad = np.einsum("ga,gaf->gf", p * advantages, features) - (p * advantages).sum(1, keepdims=True) * mean_feature
-        total = np.zeros_like(policy.theta)
-        np.add.at(total, types, grad)
-        policy.theta += lr * total / per_type
+    per_type = np.bincount([t for t, _, _ in groups], minlength=len(policy.task_types)).clip(min=1)
+    theta = policy.theta.reshape(-1)  # a view: fitted in place
+    fit_softmax(theta, features, advantages, valid, np.repeat(per_type, n_features), epochs, lr)
 
 
 def train_orchestrator(env: MaestroEnv, config: OrchestratorConfig = OrchestratorConfig()) -> OrchestratorPolicy:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from training.records import StepRecord
 
@@ -16,6 +16,7 @@ class EpisodeOutcome:
     won: bool
     reward: float
     length: int
+    metrics: dict[str, float] = field(default_factory=dict)  # the env's info["episode_metrics"] at the end
 
 
 def episode_outcomes(records: Sequence[StepRecord]) -> list[EpisodeOutcome]:
@@ -32,6 +33,7 @@ def episode_outcomes(records: Sequence[StepRecord]) -> list[EpisodeOutcome]:
                 won=any(bool(s.info.get("won")) for s in steps if s.done),
                 reward=float(sum(s.reward for s in steps)),
                 length=len({s.turn for s in steps}),
+                metrics={k: float(v) for k, v in steps[-1].info.get("episode_metrics", {}).items()},
             )
         )
     return outcomes

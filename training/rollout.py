@@ -39,6 +39,12 @@ class Task:
     group_id: str = ""
 
 
+# Env info kept on a step's record besides won and task_type: numbers an env reports per episode
+# for evaluation (calls, cost, deferrals); HILA-v0's rewards of every candidate decision of the
+# state just left (with record_candidates) and its answered deferral (HILA's outer loop).
+RECORDED_INFO = ("episode_metrics", "candidate_rewards", "deferral")
+
+
 def chosen_action(gen: Generation) -> tuple[str, bool]:
     """The env action an agent's generation stands for, and whether its format was valid."""
     return gen.extra.get("action", gen.text), bool(gen.extra.get("format_valid", True))
@@ -94,7 +100,8 @@ class _Steps:
             action_valid=bool(info.get("action_valid", True)) and format_valid,
             env=self.env_id,
             action=action,
-            info={**extra, "won": bool(info.get("won", False)), "task_type": str(info.get("task_type", "all"))},
+            info={**extra, "won": bool(info.get("won", False)), "task_type": str(info.get("task_type", "all")),
+                  **{k: info[k] for k in RECORDED_INFO if k in info}},
         )
 
 

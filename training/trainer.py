@@ -184,14 +184,19 @@ class Trainer:
                     (stats["loss"] / a.grad_accum).backward()
                     for k, v in stats.items():
                         sums[k] += float(v.detach()) / a.grad_accum
-                params = [p for g in self.optimizer.param_groups for p in g["params"]]
-                sums["grad_norm"] += float(torch.nn.utils.clip_grad_norm_(params, self.config.optim.max_grad_norm))
-                self.optimizer.step()
+                sums["grad_norm"] += self._clip_and_step()
                 steps += 1
         self._end_update()
         self.agent.train_mode(False)
         self.agent.after_update()
         return UpdateStats(**{k: v / steps for k, v in sums.items()}, logprob_mismatch=mismatch)
+
+    def _clip_and_step(self) -> float:
+        """Clip the gradient norm, take the optimizer step; returns the norm before clipping."""
+        params = [p for g in self.optimizer.param_groups for p in g["params"]]
+        norm = float(torch.nn.utils.clip_grad_norm_(params, self.config.optim.max_grad_norm))
+        self.optimizer.step()
+        return norm
 
     def _end_update(self) -> None:
         """Advance what counts updates: the LR schedule and EPO's running entropy reference."""
@@ -304,7 +309,8 @@ class Trainer:
             if (c.eval_every and self.update % c.eval_every == 0) or last or out_of_time:
                 summary = self.evaluate()
                 metrics.update({"eval/success": summary.success.mean, "eval/success_low": summary.success.low,
-                                "eval/success_high": summary.success.high, "eval/reward": summary.reward.mean})
+                                "eval/success_high": summary.success.high, "eval/reward": summary.reward.mean,
+                                **{f"eval/{name}": est.mean for name, est in summary.metrics.items()}})
             if budget_s is not None:
                 self._show_budget_estimate(bar, start, loop_start, first_update, budget_s)
             self.log.write(metrics, bar, elapsed_s=time.perf_counter() - start if budget_s is not None else None)

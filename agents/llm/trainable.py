@@ -235,9 +235,7 @@ class TrainableLLMAgent(LLMAgent, TrainableAgent):
                 rows[i] = (F.pad(lp[j], pad).cpu(), F.pad(spread[j], pad).cpu(), F.pad(mask[j].float(), pad).cpu())
         for i in (i for i, h in enumerate(heads) if h):
             # One "token" per row: the candidate-level log-prob of the chosen action.
-            with self._autocast():
-                lp, spread = candidate_policy(self.model, prompt_ids[i], extras[i]["candidate_ids"], self.pad_id,
-                                              self.score_temperature, self.score_top_p)
+            lp, spread = self.candidate_distribution(prompt_ids[i], extras[i]["candidate_ids"])
             one = torch.zeros(width)
             one[0] = 1.0
             rows[i] = (one * lp[int(extras[i]["choice"])].cpu(), one * spread.cpu(), one)
@@ -245,6 +243,13 @@ class TrainableLLMAgent(LLMAgent, TrainableAgent):
             empty = torch.zeros(0, 0)
             return TokenScores(empty, empty, empty)
         return TokenScores(*(torch.stack([r[k] for r in rows]) for k in range(3)))
+
+    def candidate_distribution(self, prompt_ids: Sequence[int], candidate_ids: Sequence[Sequence[int]]):
+        """``(logprobs [C], entropy)`` of the candidate head over one decision's candidates, with
+        gradients, at the scoring temperature (all of them in one pass: HILA's enumerated groups)."""
+        with self._autocast():
+            return candidate_policy(self.model, prompt_ids, candidate_ids, self.pad_id, self.score_temperature,
+                                    self.score_top_p)
 
     def trainable_parameters(self) -> list[torch.nn.Parameter]:
         return [p for p in self.model.parameters() if p.requires_grad]

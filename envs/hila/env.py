@@ -12,7 +12,9 @@ meta-policy picks exactly one decision, all agents at once, each seeing everyone
 - ``DEFER``: ask the ``expert`` backend, who sees the problem and all agents' latest answers.
 
 A decision's reward is ``1[its answer is right] - lambda_defer * 1[DEFER] - lambda_create * 1[CREATE]``
-(defaults 0.3 and 0.03); the expert's reply is graded like any other. After the last round the
+(defaults 0.3 and 0.03); the expert's reply is graded like any other. After a ``DEFER`` the agent's
+``info["deferral"]`` holds the answered request (``problem``, ``task_type``, ``answer``, ``correct``):
+HILA's outer loop learns from these. After the last round the
 team's answer is the majority vote (a tie goes to the lowest-numbered agent's answer) and ``won``
 says whether it is right. An invalid action (not one of the listed decisions, or ``EVAL`` of
 oneself) keeps the agent's answer, costs ``invalid_penalty`` (0.1) and is explained; the round
@@ -26,9 +28,14 @@ without changing it (the inner loop's groups, :mod:`training.hila`).
 
 Constructor options: ``task_types`` (default ``DEFAULT_TYPES``), ``n_agents`` (>= 2, default 3),
 ``rounds`` (>= 1, default 3), ``lambda_defer``, ``lambda_create``, ``invalid_penalty``, ``split``
-(default "train"), ``solver`` and ``expert`` (backends, default simulated with
-``DEFAULT_SOLVER_ACCURACY`` / ``DEFAULT_EXPERT_ACCURACY``). ``reset(options=)`` takes ``split`` and
-``index``.
+(default "train"), ``solver`` and ``expert`` (backends, or a mapping task type -> accuracy
+for a simulated one; default simulated with ``DEFAULT_SOLVER_ACCURACY`` / ``DEFAULT_EXPERT_ACCURACY``). ``reset(options=)`` takes ``split`` and
+``index``. ``record_candidates=True`` also executes and grades every admissible decision of each
+agent at every step and reports their rewards, in admissible order, as ``info["candidate_rewards"]``
+(the group of the state just left; :mod:`training.hila_trainer` learns from them).
+
+``info["episode_metrics"]`` holds the team's running totals: ``deferrals``, ``creates`` and
+``cost`` (``lambda_defer`` per deferral plus ``lambda_create`` per new answer), for evaluation.
 
 The scripted expert policy (privileged: it knows which answers are right) is the expected-value
 rule: adopt a right peer answer if there is one; otherwise ``DEFER`` iff
@@ -38,6 +45,7 @@ rule: adopt a right peer answer if there is one; otherwise ``DEFER`` iff
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from envs.core import MultiAgentTextEnv, MultiStepOutcome, quote_action
@@ -71,6 +79,13 @@ def _check_number(name: str, value, low: float) -> float:
     return float(value)
 
 
+def _backend(given, default_accuracy: dict[str, float]):
+    """A solver object, or a simulated one from an accuracy mapping (a config file's form), or the default."""
+    if given is None:
+        return SimulatedSolver(default_accuracy)
+    return SimulatedSolver(given) if isinstance(given, Mapping) else given
+
+
 def _check_count(name: str, value, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
@@ -82,7 +97,8 @@ class HilaEnv(MultiAgentTextEnv):
 
     def __init__(self, task_types: tuple[str, ...] = DEFAULT_TYPES, n_agents: int = 3, rounds: int = 3,
                  lambda_defer: float = 0.3, lambda_create: float = 0.03, invalid_penalty: float = 0.1,
-                 split: str = "train", solver=None, expert=None, render_mode: str | None = None):
+                 split: str = "train", solver=None, expert=None, record_candidates: bool = False,
+                 render_mode: str | None = None):
         n_agents = _check_count("n_agents", n_agents, 2)
         super().__init__([f"agent_{i}" for i in range(n_agents)], render_mode)
         self.source = TaskSource(tuple(task_types))
@@ -92,8 +108,10 @@ class HilaEnv(MultiAgentTextEnv):
         self.lambda_defer = _check_number("lambda_defer", lambda_defer, 0.0)
         self.lambda_create = _check_number("lambda_create", lambda_create, 0.0)
         self.invalid_penalty = _check_number("invalid_penalty", invalid_penalty, 0.0)
-        self.solver = solver if solver is not None else SimulatedSolver(DEFAULT_SOLVER_ACCURACY)
-        self.expert = expert if expert is not None else SimulatedSolver(DEFAULT_EXPERT_ACCURACY)
+        self.solver = _backend(solver, DEFAULT_SOLVER_ACCURACY)
+        self.expert = _backend(expert, DEFAULT_EXPERT_ACCURACY)
+        self.record_candidates = bool(record_candidates)
+        self._candidate_rewards: dict[str, list[float]] = {}
         self.task: VerifiableTask | None = None
         self.answers: list[str] = []
         self.round = 0
@@ -109,7 +127,7 @@ class HilaEnv(MultiAgentTextEnv):
         self._key = int(self.np_random.integers(2**62))
         self.answers = [self.solver.reply(self.task, "", (self._key, 0, i, _KIND_CODE[CREATE]))
                         for i in range(len(self.possible_agents))]
-        self.round, self.history = 1, []
+        self.round, self.history, self._candidate_rewards = 1, [], {}
         return {a: self._observe(i, "Round 0: every agent answered on its own.") for i, a in enumerate(self.agents)}
 
     def decision_outcome(self, agent: str, action: str) -> Decision:
@@ -136,7 +154,14 @@ class HilaEnv(MultiAgentTextEnv):
         return Decision("", self.answers[me], False, -self.invalid_penalty, note + " Your answer stays as it was.")
 
     def _step(self, actions: dict[str, str], refused: dict[str, str]) -> MultiStepOutcome:
-        decisions = {a: self.decision_outcome(a, text) for a, text in actions.items()}
+        decisions, self._candidate_rewards = {}, {}
+        for agent, text in actions.items():
+            if self.record_candidates:  # the group of this state; the chosen decision is one of them
+                group = {a: self.decision_outcome(agent, a) for a in self.admissible_actions(agent)}
+                self._candidate_rewards[agent] = [d.reward for d in group.values()]
+                decisions[agent] = group.get(text) or self.decision_outcome(agent, text)
+            else:
+                decisions[agent] = self.decision_outcome(agent, text)
         for agent, why in refused.items():
             decisions[agent] = self._invalid(self.possible_agents.index(agent), why)
         self.history.append(decisions)
@@ -190,4 +215,13 @@ class HilaEnv(MultiAgentTextEnv):
         info = super()._info(agent)
         info["task_type"] = self.task.task_type if self.task else ""
         info["round"] = min(self.round, self.rounds)
+        made = [d.kind for decisions in self.history for d in decisions.values()]
+        info["episode_metrics"] = {"deferrals": made.count(DEFER), "creates": made.count(CREATE),
+                                   "cost": self.lambda_defer * made.count(DEFER) + self.lambda_create * made.count(CREATE)}
+        if agent in self._candidate_rewards and self.history:
+            info["candidate_rewards"] = list(self._candidate_rewards[agent])
+        last = self.history[-1].get(agent) if self.history else None
+        if last is not None and last.kind == DEFER:
+            info["deferral"] = {"problem": self.task.text, "task_type": self.task.task_type, "answer": last.answer,
+                                "correct": last.correct}
         return info

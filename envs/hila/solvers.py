@@ -67,9 +67,12 @@ class PolicySolver:
     def expected_accuracy(self, task_type: str) -> float | None:
         return None  # unknown for a model: the scripted expert then treats it as a coin flip
 
+    def prompt(self, problem: str, context: str = "") -> str:
+        """What the model is asked (also the prompt of a supervised example for it)."""
+        return f"{self.instruction}\n\nProblem: {problem}\n{context}".rstrip()
+
     def reply(self, task: VerifiableTask, context: str, key: tuple[int, ...]) -> str:
-        prompt = f"{self.instruction}\n\nProblem: {task.text}\n{context}".rstrip()
-        text = self.policy.generate([prompt], self.sampling)[0].text.strip()
+        text = self.policy.generate([self.prompt(task.text, context)], self.sampling)[0].text.strip()
         return _final_answer(text)
 
 

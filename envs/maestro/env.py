@@ -20,7 +20,7 @@ the episode goes on; after ``2 * (max_calls + 1)`` steps it is cut off (truncate
 
 Admissible actions: one call per entry (input "solve the problem above") while budget is left, and
 ``<answer>reply</answer>`` for each distinct reply received. ``info`` also holds ``task_type``,
-``calls`` and ``cost`` (the total so far).
+``calls`` and ``cost`` (the total so far), and ``episode_metrics`` (the same two, for evaluation).
 
 Constructor options: ``registry`` (a YAML path, or a list of :class:`ExpertEntry`; default the
 packaged file), ``task_types`` (default ``DEFAULT_TYPES``), ``beta`` (default 0.3), ``max_calls``,
@@ -131,7 +131,8 @@ class MaestroEnv(TextEnv):
         return None
 
     def _extra(self) -> dict:
-        return {"task_type": self.problem.task_type, "calls": len(self.replies), "cost": self.cost}
+        return {"task_type": self.problem.task_type, "calls": len(self.replies), "cost": self.cost,
+                "episode_metrics": {"calls": len(self.replies), "cost": self.cost}}
 
     def _info(self, action_valid: bool | None = None) -> dict:
         info = super()._info(action_valid)
