@@ -25,7 +25,7 @@ torch = pytest.importorskip("torch")
 envs.register("TestSFTCountdown-v0", CountdownEnv, family="test")
 COUNTDOWN = "agora/TestSFTCountdown-v0"
 # A short recipe on the toy env: short prompts and replies keep the CPU time small.
-TOY = ["env=agora/TestSFTCountdown-v0", "policy.lora.dropout=0.0", "rollout.memory_k=1", "rollout.max_turns=6",
+TOY = ["env=agora/TestSFTCountdown-v0", "policy.lora.dropout=0.0", "rollout.memory_k=1", "rollout.max_turns=5",
        "rollout.max_tokens=16"]
 
 
@@ -111,12 +111,12 @@ def test_sft_lowers_the_loss_and_its_run_folder_loads_in_eval_and_train(tmp_path
     from training.sft import mean_nll
 
     out, demos = tmp_path / "sft", tmp_path / "demos.jsonl"
-    assert main(["sft", "--config", "smollm2_lora_cpu", "--episodes", "2", "--epochs", "3", "--batch-size", "3",
+    assert main(["sft", "--config", "smollm2_lora_cpu", "--episodes", "1", "--epochs", "2", "--batch-size", "1",
                  "--lr", "3e-3", "--demos", str(demos), "--out", str(out), *TOY]) == 0
     records = read_jsonl(demos)
     assert {r.env for r in records} == {COUNTDOWN} and all(r.info["won"] for r in records if r.done)
     stats = json.loads((out / "sft.json").read_text())
-    assert stats["steps"] == len(records) and len(stats["epoch_losses"]) == 3
+    assert stats["steps"] == len(records) and len(stats["epoch_losses"]) == 2
     before = mean_nll(agent, records)  # the fixture: the same LoRA setup, untrained
     trained = load_trained(out)
     try:
