@@ -106,6 +106,7 @@ def test_only_response_tokens_carry_labels_and_the_loss(agent):
     assert everything > float(nll) + 1.0
 
 
+@pytest.mark.slow  # SFT, two model loads and an episode of generation: ~1 min on a quiet 2-core machine
 def test_sft_lowers_the_loss_and_its_run_folder_loads_in_eval_and_train(tmp_path, agent):
     from training.agent_factory import load_trained
     from training.sft import mean_nll

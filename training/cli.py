@@ -48,13 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sft = sub.add_parser("sft", help="fine-tune an LLM policy on the env's scripted expert (supervised)",
                          epilog="The config's policy, env and rollout.memory_k/max_turns set the prompts, as in `agora train`.")
-    sft.add_argument("--config", help="a YAML file or a packaged config name, as for `agora train` (e.g. smollm2_candidates_cpu)")
+    sft.add_argument("--config", help="a YAML file or a packaged config name, as for `agora train` "
+                                      "(default: smollm2_candidates_cpu)")
     sft.add_argument("--demos", metavar="JSONL",
                      help="a demonstration cache: read when it exists (rendered for this config), else written")
     sft.add_argument("--episodes", type=int, default=None, help="expert episodes on training tasks (default 50)")
-    sft.add_argument("--epochs", type=int, default=2, help="passes over the demonstrations")
-    sft.add_argument("--batch-size", type=int, default=8, help="demonstration steps per optimizer step")
-    sft.add_argument("--lr", type=float, default=5e-4, help="AdamW learning rate")
+    sft.add_argument("--epochs", type=int, default=2, help="passes over the demonstrations (default 2)")
+    sft.add_argument("--batch-size", type=int, default=8, help="demonstration steps per optimizer step (default 8)")
+    sft.add_argument("--lr", type=float, default=5e-4, help="AdamW learning rate (default 5e-4)")
     sft.add_argument("--out", default=None, help="the run folder to write (default: train.output_dir + '-sft')")
     sft.add_argument("--overwrite", action="store_true", help="clear --out first if it already holds a run (else refused)")
     sft.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. rollout.memory_k=1")

@@ -38,6 +38,7 @@ from training.rollout import RolloutConfig, rollout
 from training.tasks import training_tasks
 
 IGNORE = -100  # the label of a token that is not trained on (the prompt), as in Hugging Face
+DEFAULT_SFT_CONFIG = "smollm2_candidates_cpu"  # the small-LLM recipe on CPU
 SFT_FILE = "sft.json"  # what marks a run folder as written by `agora sft`, with its statistics
 
 
@@ -211,11 +212,12 @@ def sft_command(args) -> int:
     from training.config import dump_config, load_config
     from training.run_dir import RUN_FILES, claim
 
-    config = load_config(args.config, args.overrides)
+    source = args.config or DEFAULT_SFT_CONFIG
+    config = load_config(source, args.overrides)
     if config.policy.backend == "tiny":
         raise ValueError("agora sft fine-tunes LLM policies (policy.backend hf or vllm); the tiny policy imitates "
                          "the expert with `agora train warm_start.expert_episodes=N`")
-    check_env_settings(config, args.overrides, args.config)
+    check_env_settings(config, args.overrides, source)
     check_policy_model(config)
     check_numbers(args)
     check_expert(config.env, config.env_kwargs)
