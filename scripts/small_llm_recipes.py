@@ -51,23 +51,32 @@ def cli(args: list[str]) -> float:
     return time.perf_counter() - t0
 
 
-def evaluate_row(overrides: list[str], run: Path | None, episodes: int) -> tuple[dict, float]:
-    """Greedy held-out success of the config's policy, with ``run``'s weights when given."""
+def evaluate_row(overrides: list[str], run: Path | None, episodes: int, trajectories: Path) -> tuple[dict, float]:
+    """Greedy held-out success of the config's policy, with ``run``'s weights when given; the
+    episodes played go to ``trajectories`` (JSONL step records, as `agora eval` writes them)."""
     from training import checkpoint
     from training.agent_factory import build_trainable
     from training.config import eval_env_kwargs, eval_rollout, load_config
     from training.evaluation import evaluate
+    from training.records import write_jsonl
 
     config = load_config(CONFIG, overrides)
     agent = build_trainable(config)
     if run is not None:
         agent.load_state_dict(checkpoint.load(run)[0])
     t0 = time.perf_counter()
+    played = []
+
+    def progress(n: int) -> None:
+        played.append(n)
+        print(f"  eval: {sum(played)}/{episodes} episodes, {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+
     try:
-        summary, _ = evaluate(config.env, agent, "hf", config.train.eval_split, episodes, rollout_config=eval_rollout(config),
-                              env_kwargs=eval_env_kwargs(config))
+        summary, records = evaluate(config.env, agent, "hf", config.train.eval_split, episodes,
+                                    rollout_config=eval_rollout(config), env_kwargs=eval_env_kwargs(config), on_episode=progress)
     finally:
         agent.close()
+    write_jsonl(trajectories, records)
     s = summary.success
     return {"success": s.mean, "low": s.low, "high": s.high, "episodes": summary.episodes}, time.perf_counter() - t0
 
@@ -142,7 +151,7 @@ def main() -> int:
                 guided = row == "sft+g2rpo"
                 train_s = sft() + rl(row, guided, sft_dir)
                 weights = out / f"{row}-{head}"
-            score, eval_s = evaluate_row(base, weights, args.episodes)
+            score, eval_s = evaluate_row(base, weights, args.episodes, out / f"eval-{row}-{head}.jsonl")
             results[key] = {**score, "train_s": round(train_s), "eval_s": round(eval_s), "load": round(os.getloadavg()[0], 1),
                             "demos": args.demos if "sft" in row else None, "updates": args.updates if "rl" in row or "g2rpo" in row else None}
             results_file.write_text(json.dumps(results, indent=1))
