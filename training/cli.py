@@ -42,7 +42,23 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--allow-recipe-change", action="store_true",
                        help="with --resume: accept overrides beyond those a resume may change "
                             f"({', '.join(RESUMABLE)}); each change is logged to {CHANGES_FILE}")
+    train.add_argument("--init-from", metavar="DIR",
+                       help="start from the weights a run folder saved (`agora sft` or `agora train`), same policy setup")
     train.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. rollout.group_size=4 train.updates=20")
+
+    sft = sub.add_parser("sft", help="fine-tune an LLM policy on the env's scripted expert (supervised)",
+                         epilog="The config's policy, env and rollout.memory_k/max_turns set the prompts, as in `agora train`.")
+    sft.add_argument("--config", help="a YAML file or a packaged config name, as for `agora train` "
+                                      "(default: smollm2_candidates_cpu)")
+    sft.add_argument("--demos", metavar="JSONL",
+                     help="a demonstration cache: read when it exists (rendered for this config), else written")
+    sft.add_argument("--episodes", type=int, default=None, help="expert episodes on training tasks (default 50)")
+    sft.add_argument("--epochs", type=int, default=2, help="passes over the demonstrations (default 2)")
+    sft.add_argument("--batch-size", type=int, default=8, help="demonstration steps per optimizer step (default 8)")
+    sft.add_argument("--lr", type=float, default=5e-4, help="AdamW learning rate (default 5e-4)")
+    sft.add_argument("--out", default=None, help="the run folder to write (default: train.output_dir + '-sft')")
+    sft.add_argument("--overwrite", action="store_true", help="clear --out first if it already holds a run (else refused)")
+    sft.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. rollout.memory_k=1")
 
     cfg = sub.add_parser("config", help="every training config key with its type, default and doc")
     cfg.add_argument("--config", help="also show this file's values (a YAML file or a packaged config name)")
@@ -116,7 +132,11 @@ def run_command(args) -> int:
             from training.commands import train_command
 
             return train_command(args.config, args.overrides, args.resume, overwrite=args.overwrite,
-                                 allow_recipe_change=args.allow_recipe_change)
+                                 allow_recipe_change=args.allow_recipe_change, init_from=args.init_from)
+        if args.command == "sft":
+            from training.sft import sft_command
+
+            return sft_command(args)
         if args.command == "config":
             from training.config_help import config_command
 

@@ -45,7 +45,7 @@ def keep_freed_memory() -> None:
 
 def train_command(
     config_path: str | None, overrides: list[str], resume: str | None, overwrite: bool = False,
-    allow_recipe_change: bool = False,
+    allow_recipe_change: bool = False, init_from: str | None = None,
 ) -> int:
     limit_threads()
     from training import checkpoint
@@ -54,10 +54,16 @@ def train_command(
         raise ValueError("--resume continues a run and --overwrite replaces one: give one of them")
     if resume is None and allow_recipe_change:
         raise ValueError("--allow-recipe-change applies to --resume only")
+    if resume is not None and init_from is not None:
+        raise ValueError("--init-from starts a new run from saved weights and --resume continues one: give one of them")
+    if init_from is not None:
+        overrides = [*overrides, f"train.init_from={init_from}"]
     if resume is not None:
         saved = Path(resume) / "config.yaml"
         if not saved.is_file():
             raise FileNotFoundError(f"{resume} is not a training run folder (no config.yaml)")
+        if (Path(resume) / "sft.json").is_file():
+            raise ValueError(f"{resume} was written by `agora sft`: start RL from it with --init-from {resume}")
         config = load_config(config_path or saved, overrides)
         check_env_settings(config, overrides, config_path or saved)
         diff = check_resume(load_config(saved), config, allow_recipe_change)
@@ -76,8 +82,12 @@ def train_command(
         config = load_config(config_path, overrides)
         check_env_settings(config, overrides, config_path or DEFAULT_CONFIG)
         check_policy_model(config)
+        check_init_from(config)
         claim_run_folder(config.train.output_dir, overwrite)
-        trainer = trainer_class(config)(config, build_trainable(config))
+        agent = build_trainable(config)
+        if config.train.init_from is not None:  # before the Trainer: its KL reference copies these weights
+            agent.load_state_dict(checkpoint.load(config.train.init_from)[0])
+        trainer = trainer_class(config)(config, agent)
     print(f"agora: training {config.policy.backend} on {config.env} -> {trainer.out}", file=sys.stderr)
     try:
         trainer.run()
@@ -122,6 +132,27 @@ def check_policy_model(config) -> None:
 
     if config.policy.backend in ("hf", "vllm") and config.policy.model not in (None, "default"):
         check_model_dir(config.policy.model, f"policy.model={config.policy.model}")
+
+
+def check_init_from(config) -> None:
+    """``train.init_from`` is a run folder whose policy has the same weights' layout as this one."""
+    from training import checkpoint
+
+    source = config.train.init_from
+    if source is None:
+        return
+    checkpoint.find(source)  # a FileNotFoundError that says what it looked for
+    saved = Path(source) / "config.yaml"
+    if not saved.is_file():
+        raise ValueError(f"train.init_from={source}: not a run folder (no config.yaml)")
+    mine, theirs = config.policy, load_config(saved).policy
+    tiny = mine.backend == "tiny"
+    if tiny != (theirs.backend == "tiny"):
+        raise ValueError(f"train.init_from={source}: a policy.backend={theirs.backend} run cannot start a {mine.backend} one")
+    for key in ("tiny",) if tiny else ("model", "lora"):  # what the saved tensors' names and shapes depend on
+        if getattr(mine, key) != getattr(theirs, key):
+            raise ValueError(f"train.init_from={source}: its policy.{key}={getattr(theirs, key)} does not fit "
+                             f"this run's policy.{key}={getattr(mine, key)}")
 
 
 def api_key_env(args) -> str | None:

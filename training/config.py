@@ -194,6 +194,9 @@ class TrainSection(Section):
     bf16: bool | None = Field(None, description="LLM backends: bfloat16; null = on when training on a GPU that supports it")
     gradient_checkpointing: bool | None = Field(None, description="LLM backends: null = on when training on a GPU")
     max_minutes: float | None = Field(None, gt=0, description="stop after this wall-clock budget (null = no budget)")
+    init_from: str | None = Field(
+        None, description="a run folder (`agora sft`, `agora train`) whose saved weights the policy starts from (null = none)"
+    )
 
 
 class HilaSection(Section):

@@ -96,7 +96,7 @@ def act_with_guidance(
     free = [i for i, g in enumerate(guided) if not g]
     led = [i for i, g in enumerate(guided) if g]
     expert = [decisions[i] for i in led]
-    actions = [_expert_action(d) for d in expert]
+    actions = [expert_action(d) for d in expert]
     out: list[Generation | None] = [None] * len(decisions)
     for i, gen in zip(free, agent.act([decisions[i] for i in free], sampling) if free else []):
         out[i] = gen
@@ -106,11 +106,12 @@ def act_with_guidance(
     return out
 
 
-def _expert_action(decision: Decision) -> str:
+def expert_action(decision: Decision) -> str:
+    """The env's scripted expert's next action for this decision (a clear error for an env without one)."""
     try:
         return decision.env.expert_action()
     except NotImplementedError as err:
-        raise ValueError(f"guided rollouts need an env with a scripted expert; this {decision.family} env has none") from err
+        raise ValueError(f"this {decision.family} env has no scripted expert (guided rollouts and agora sft need one)") from err
 
 
 

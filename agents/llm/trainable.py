@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import shutil
 import tempfile
 import zlib
@@ -156,24 +157,38 @@ class TrainableLLMAgent(LLMAgent, TrainableAgent):
             return super().act(decisions, sampling)
         return self._choose(list(decisions), sampling or self.sampling, None)
 
+    def demonstrate(self, decisions: Sequence[Decision], actions: Sequence[str]) -> list[Generation]:
+        """The given ``actions`` (an expert's) rendered as this agent's own replies, exactly as a
+        rollout records them: the prompt ids, the reply ids (``<think>..</think><action>..</action>``
+        and the end token; the candidate head's chosen candidate with all the candidates), no
+        log-probs. Supervised fine-tuning trains on these (training.sft)."""
+        rows = list(decisions)
+        if len(actions) != len(rows):
+            raise ValueError(f"{len(actions)} actions for {len(rows)} decisions")
+        prompts = [encode_prompt(self.tokenizer, m) for m in self.prompts(rows)]
+        if self.action_head == HEAD:
+            return [self._candidate_generation(d, prompt, candidate_index(d, a), None)
+                    for d, prompt, a in zip(rows, prompts, actions)]
+        out = []
+        for d, prompt, action in zip(rows, prompts, actions):
+            text = expert_reply(action, self.parser.require_think)
+            reply = self.tokenizer(text, add_special_tokens=False).input_ids + [self.end_id]
+            parsed = parse_action(text, d.admissible_actions, self.parser)
+            out.append(Generation(text, list(prompt), reply, None, "stop",
+                                  extra={"action": parsed.action, "format_valid": parsed.valid_format}))
+        return out
+
     def act_as(self, decisions: Sequence[Decision], actions: Sequence[str], sampling: SamplingConfig | None = None) -> list[Generation]:
         """Generations that take the given ``actions`` (a guided rollout's expert steps) as this
         agent's own replies, with their log-probs under the current weights."""
         rows, sampling = list(decisions), sampling or self.sampling
         if self.action_head == HEAD:
             return self._choose(rows, sampling, [candidate_index(d, a) for d, a in zip(rows, actions)])
-        prompts = [encode_prompt(self.tokenizer, m) for m in self.prompts(rows)]
-        texts = [expert_reply(a, self.parser.require_think) for a in actions]
-        replies = [self.tokenizer(t, add_special_tokens=False).input_ids + [self.end_id] for t in texts]
+        gens = self.demonstrate(rows, actions)
         with torch.no_grad(), self._autocast():
-            logprobs, _ = response_logprobs(self.model, prompts, replies, temperature=sampling.temperature,
-                                            top_p=sampling.top_p, pad_token_id=self.pad_id)
-        out = []
-        for d, prompt, reply, text, lp in zip(rows, prompts, replies, texts, logprobs.cpu().tolist()):
-            parsed = parse_action(text, d.admissible_actions, self.parser)
-            out.append(Generation(text, list(prompt), reply, lp[: len(reply)], "stop",
-                                  extra={"action": parsed.action, "format_valid": parsed.valid_format}))
-        return out
+            logprobs, _ = response_logprobs(self.model, [g.prompt_ids for g in gens], [g.response_ids for g in gens],
+                                            temperature=sampling.temperature, top_p=sampling.top_p, pad_token_id=self.pad_id)
+        return [dataclasses.replace(g, logprobs=lp[: len(g.response_ids)]) for g, lp in zip(gens, logprobs.cpu().tolist())]
 
     def _choose(self, rows: list[Decision], sampling: SamplingConfig, forced: list[int] | None) -> list[Generation]:
         """The candidate head: sample (or take ``forced``) one admissible action per decision."""
@@ -195,13 +210,21 @@ class TrainableLLMAgent(LLMAgent, TrainableAgent):
                 seed = None if sampling.seed is None else zlib.crc32(str(prompt).encode(), sampling.seed & 0xFFFFFFFF)
                 generator = torch.Generator().manual_seed(seed) if seed is not None else None
                 choice = int(torch.multinomial(logprobs.exp(), 1, generator=generator))
-            out.append(Generation(
-                text=d.admissible_actions[choice], prompt_ids=list(prompt), response_ids=candidates[choice], logprobs=None,
-                finish_reason="stop",
-                extra={"action": d.admissible_actions[choice], "format_valid": True, "action_head": HEAD,
-                       "candidate_ids": candidates, "choice": choice, "candidate_logprob": float(logprobs[choice])},
-            ))
+            out.append(self._candidate_generation(d, prompt, choice, float(logprobs[choice]), candidates))
         return out
+
+    def _candidate_generation(self, d: Decision, prompt: list[int], choice: int, logprob: float | None,
+                              candidates: list[list[int]] | None = None) -> Generation:
+        """The candidate head's record of choosing ``d.admissible_actions[choice]``; ``logprob``:
+        its candidate-level log-prob (None for a demonstration, which is not scored)."""
+        if candidates is None:
+            candidates = candidate_replies(self.tokenizer, d.admissible_actions, self.end_id)
+        extra = {"action": d.admissible_actions[choice], "format_valid": True, "action_head": HEAD,
+                 "candidate_ids": candidates, "choice": choice}
+        if logprob is not None:
+            extra["candidate_logprob"] = logprob
+        return Generation(text=d.admissible_actions[choice], prompt_ids=list(prompt), response_ids=candidates[choice],
+                          logprobs=None, finish_reason="stop", extra=extra)
 
     # --- learning -----------------------------------------------------------------------
     def _autocast(self):
