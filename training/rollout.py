@@ -68,6 +68,9 @@ class _Steps:
             env=env,
         )
 
+    def group_id(self, task_index: int) -> str:
+        return self.tasks[task_index].group_id or f"{self.episode_prefix}{task_index}"
+
     def record(
         self, *, task_index: int, copy: int, agent_id: str, turn: int, obs: str, gen: Generation,
         reward: float, finished: bool, info: dict, next_obs: str,
@@ -82,7 +85,7 @@ class _Steps:
             extra["final_obs"] = next_obs
         return StepRecord(
             episode_id=f"{self.episode_prefix}{task_index}.{copy}",
-            group_id=self.tasks[task_index].group_id or f"{self.episode_prefix}{task_index}",
+            group_id=self.group_id(task_index),
             agent_id=agent_id,
             turn=turn,
             obs=obs,
@@ -106,10 +109,17 @@ def rollout_single(
     episode_prefix: str = "",
     env_kwargs: dict | None = None,
     on_step: Callable[[int], None] | None = None,
+    env_pool=None,
 ) -> list[StepRecord]:
-    """Play every task ``config.group_size`` times in lock step and return the step records."""
+    """Play every task ``config.group_size`` times in lock step and return the step records.
+
+    ``env_pool`` (e.g. :class:`training.ray_pool.RayEnvPool`) steps the envs elsewhere; groups it
+    reports lost (``runner.lost_tasks``) are removed whole."""
     steps = _Steps(env_id, envs.spec(env_id).family, tasks, config, episode_prefix)
-    runner = envs.GroupRunner(env_id, len(tasks), config.group_size, **(env_kwargs or {}))
+    if env_pool is not None:
+        runner = env_pool.runner(env_id, len(tasks), config.group_size, env_kwargs)
+    else:
+        runner = envs.GroupRunner(env_id, len(tasks), config.group_size, **(env_kwargs or {}))
     try:
         obs, infos = runner.reset([t.seed for t in tasks], [t.options for t in tasks])
         n = len(runner)
@@ -147,7 +157,8 @@ def rollout_single(
                 obs[k], infos[k] = out.obs[k], out.infos[k]
             if on_step is not None:
                 on_step(len(live))
-        return records
+        lost = getattr(runner, "lost_tasks", ())
+        return [r for r in records if r.group_id not in {steps.group_id(i) for i in lost}] if lost else records
     finally:
         runner.close()
 

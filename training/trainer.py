@@ -123,6 +123,11 @@ class Trainer:
         self.stopped_by: str | None = None  # the signal that ended run() early, if any
         self.log = MetricsLog(self.out, config.log)
         (self.out / "config.yaml").write_text(dump_config(config))
+        self.env_pool = None  # training rollouts on Ray env actors (config section `ray`)
+        if config.ray.active:
+            from training.ray_pool import RayEnvPool
+
+            self.env_pool = RayEnvPool(config.env, config.env_kwargs, config.ray)
 
     # --- one update --------------------------------------------------------------------
     def rollout_config(self, update: int) -> RolloutConfig:
@@ -136,7 +141,12 @@ class Trainer:
         rng = np.random.default_rng(derived_seed(c.train.seed, update, 0))
         tasks = training_tasks(c.env, c.rollout.split, c.rollout.tasks_per_batch, rng)
         self.agent.train_mode(False)
-        return rollout(c.env, self.agent, tasks, self.rollout_config(update), episode_prefix=f"u{update}.", env_kwargs=c.env_kwargs)
+        pool = {"env_pool": self.env_pool} if self.env_pool is not None else {}
+        records = rollout(c.env, self.agent, tasks, self.rollout_config(update), episode_prefix=f"u{update}.",
+                          env_kwargs=c.env_kwargs, **pool)
+        if not records:
+            raise RuntimeError(f"update {update}: env faults dropped every group of the batch (see faults/* in the metrics)")
+        return records
 
     def optimize(self, records: list[StepRecord], advantages: np.ndarray, update: int) -> UpdateStats:
         a = self.config.algorithm
@@ -252,6 +262,8 @@ class Trainer:
             "perf/rollout_s": t_rollout,
             "perf/update_s": t_total - t_rollout,
         }
+        if self.env_pool is not None:
+            metrics.update(self.env_pool.take_faults().metrics())
         if self.epo is not None and self.epo.reference is not None:
             metrics["epo/entropy_reference"] = self.epo.reference
         if self.guidance is not None:
@@ -324,6 +336,12 @@ class Trainer:
         if here == 5:
             bar.write(f"agora: at {(now - loop_start) / here:.1f} s per update so far, ~{fit} updates fit in the "
                       f"{budget_s / 60:g}-minute budget (train.max_minutes)", file=sys.stderr)
+
+    def close(self) -> None:
+        """End what the trainer started: the Ray env actors (and a local Ray). Safe to call twice."""
+        if self.env_pool is not None:
+            self.env_pool.close()
+            self.env_pool = None
 
     # --- checkpoints -------------------------------------------------------------------
     def save(self) -> Path:
