@@ -187,11 +187,11 @@ class RayEnvPool:
     def restart(self, index: int, why: str) -> None:
         """Replace actor ``index`` (dead or hung) by a fresh one, within ``ray.max_restarts``."""
         s = self.settings
+        self.ray.kill(self.actors[index], no_restart=True)  # a hung one holds its CPUs until killed
         if not s.restart_failed_env_actors:
             raise EnvActorsFailed(f"env actor {index} failed ({why}) and ray.restart_failed_env_actors is false")
         if self.restarts >= s.max_restarts:
             raise EnvActorsFailed(f"env actor {index} failed ({why}) after {self.restarts} restarts (ray.max_restarts)")
-        self.ray.kill(self.actors[index], no_restart=True)
         self.actors[index] = self._new_actor()
         self.restarts += 1
         self.faults.actor_restarts += 1
