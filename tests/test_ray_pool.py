@@ -16,17 +16,17 @@ from pathlib import Path
 import psutil
 import pytest
 
-ray = pytest.importorskip("ray")  # `make test` installs agora[ray]: there this never skips
+import ray  # agora[ray]: `make test` installs it
 
-import envs  # noqa: E402
-from agents.agent import Agent  # noqa: E402
-from agents.policy import Generation  # noqa: E402
-from agents.scripted import ExpertAgent  # noqa: E402
-from training.agent_factory import build_trainable  # noqa: E402
-from training.config import load_config, training_rollout  # noqa: E402
-from training.ray_pool import RayEnvPool  # noqa: E402
-from training.rollout import RolloutConfig, Task, rollout  # noqa: E402
-from training.trainer import Trainer  # noqa: E402
+import envs
+from agents.agent import Agent
+from agents.policy import Generation
+from agents.scripted import ExpertAgent
+from training.agent_factory import build_trainable
+from training.config import load_config, training_rollout
+from training.ray_pool import RayEnvPool
+from training.rollout import RolloutConfig, Task, rollout
+from training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 envs.register("TestRayHangingCountdown-v0", "tests.ray_faulty_envs:HangingCountdown", family="test")
@@ -197,6 +197,20 @@ def test_a_hung_step_past_its_timeout_drops_the_group_and_keeps_its_neighbours()
     assert took < 60  # two timeouts of 2 s and restarts, never the 600 s hang
 
 
+def test_the_ray_section_is_documented_and_checked():
+    from training.config import ConfigError, RayConfig
+    from training.config_help import describe
+
+    table = describe()
+    for key, field in RayConfig.model_fields.items():
+        assert f"ray.{key}:" in table and field.description in table
+    with pytest.raises(ConfigError, match="'ray.env_actors' does not apply with ray.enabled=False"):
+        load_config(None, ["ray.env_actors=3"])
+    assert load_config(None, ["ray.address=auto", "ray.env_actors=3"]).ray.active  # an address turns Ray on
+    with pytest.raises(ConfigError, match="ray.step_timeout_s"):
+        load_config(None, ["ray.enabled=true", "ray.step_timeout_s=0"])
+
+
 def test_restarts_stop_at_max_restarts_with_a_clear_error():
     from training.ray_pool import EnvActorsFailed
 
@@ -213,7 +227,6 @@ def test_restarts_stop_at_max_restarts_with_a_clear_error():
 
 @pytest.mark.slow
 def test_a_killed_scienceworld_jvm_is_replaced_and_its_episode_rerun():
-    pytest.importorskip("scienceworld")
     env_id, kwargs = "agora/ScienceWorld-v0", {"tasks": "find-plant", "max_steps": 4}
     config = load_config(None, ["ray.enabled=true", "ray.env_actors=1", "ray.cpus_per_env_actor=0.5"])
     pool = RayEnvPool(env_id, kwargs, config.ray)
