@@ -211,6 +211,30 @@ def test_the_ray_section_is_documented_and_checked():
         load_config(None, ["ray.enabled=true", "ray.step_timeout_s=0"])
 
 
+def test_past_the_rollout_timeout_the_groups_still_playing_are_dropped(monkeypatch):
+    from training import ray_pool
+
+    now = [0.0]
+    monkeypatch.setattr(ray_pool, "clock", lambda: now[0])
+
+    class OneSecondPerTurn(Agent):
+        def act(self, decisions, sampling=None):
+            now[0] += 1.0
+            return ExpertAgent().act(decisions, sampling)
+
+    # The expert counts down from 3 (seed 1) in 3 turns and from 4 (seed 4) in 4; the budget ends after turn 2.
+    config = load_config(None, ["ray.enabled=true", "ray.rollout_timeout_s=3.5", "ray.cpus_per_env_actor=0.5"])
+    pool = RayEnvPool(HANGING, {}, config.ray)
+    try:
+        records = rollout(HANGING, OneSecondPerTurn(), [Task(seed=1), Task(seed=4)], RolloutConfig(group_size=2), env_pool=pool)
+        faults = pool.take_faults()
+    finally:
+        pool.close()
+    assert sorted(groups(records)) == ["0"] and faults.groups_dropped == 1 and faults.episodes_lost == 2
+    assert faults.actor_restarts == 0
+    assert_whole_groups(records, 2)
+
+
 def test_restarts_stop_at_max_restarts_with_a_clear_error():
     from training.ray_pool import EnvActorsFailed
 

@@ -19,6 +19,9 @@ Faults (the ``ray`` config section, knobs in the style of RLlib's):
   missing, so no advantage is computed over a partial group;
 - past ``rollout_timeout_s`` the groups still playing are dropped.
 
+Ray: a local Ray started for the run imports agora from where this process does; joining a
+cluster (``ray.address``) needs agora installed on its nodes. Evaluation plays in process.
+
 The counts go to the metrics as ``faults/*`` (:class:`FaultCounts`). Nothing here changes what a
 fault-free rollout records: the in-process and the Ray path give the same step records.
 """
@@ -37,7 +40,7 @@ import numpy as np
 import envs
 from envs.group import GroupStep
 
-ACTOR_NAME = "agora-env-actor"
+clock = time.monotonic  # what rollout_timeout_s is measured by (a test advances its own)
 
 
 class EnvActorsFailed(RuntimeError):
@@ -166,7 +169,11 @@ class RayEnvPool:
         self.faults = FaultCounts()
         self.restarts = 0  # in this pool's life, against max_restarts
         self.actors = [self._new_actor() for _ in range(settings.env_actors)]
-        ray.get([a.pid.remote() for a in self.actors])  # fail here, not mid-rollout, if actors cannot start
+        try:
+            ray.get([a.pid.remote() for a in self.actors])  # fail here, not mid-rollout, if actors cannot start
+        except Exception:
+            self.close()
+            raise
 
     def _start_ray(self) -> None:
         s = self.settings
@@ -305,7 +312,7 @@ class PoolRunner:
             raise ValueError(f"need one seed (and options dict) per task ({self.n_tasks})")
         self._tasks = [(int(s), None if options is None else options[i]) for i, s in enumerate(seeds)]
         t = self.pool.settings.rollout_timeout_s
-        self._deadline = None if t is None else time.monotonic() + t
+        self._deadline = None if t is None else clock() + t
         jobs = {k: self._tasks[self.group_of(k)] for k in range(len(self))}
         for _ in range(2):  # an actor that dies while resetting is restarted once
             grouped = self._by_actor(jobs)
@@ -329,11 +336,14 @@ class PoolRunner:
         if len(actions) != len(self):
             raise ValueError(f"need one action per copy ({len(self)}), got {len(actions)}")
         live = {k: str(actions[k]) for k in range(len(self)) if not self.done[k]}
-        timeout = self._step_timeout()
+        if self._deadline is not None and clock() >= self._deadline:
+            for k in live:  # out of time before this step: what still plays is dropped, no actor is asked
+                self._drop(self.group_of(k))
+            return self._group_step(live, {})
         grouped = self._by_actor(live)
         answers = self.pool.call(
             "step", {a: [(self._place[k][1], action) for k, action in rows] for a, rows in grouped.items()},
-            dict.fromkeys(grouped, timeout),
+            dict.fromkeys(grouped, self.pool.settings.step_timeout_s),
         )
         results: dict[int, tuple] = {}
         failed: set[int] = set()
@@ -350,13 +360,6 @@ class PoolRunner:
         self._rerun(failed, results)
         self._drop_if_past_deadline(results)
         return self._group_step(live, results)
-
-    def _step_timeout(self) -> float | None:
-        timeout = self.pool.settings.step_timeout_s
-        if self._deadline is not None:
-            left = max(0.0, self._deadline - time.monotonic())
-            timeout = left if timeout is None else min(timeout, left)
-        return timeout
 
     def _rerun(self, failed: set[int], results: dict[int, tuple]) -> None:
         """Replay the failed copies' episodes on fresh envs, into ``results``, one group per call so
@@ -421,7 +424,9 @@ class PoolRunner:
             self.done[task * self.group_size + j] = True
 
     def _drop_if_past_deadline(self, results: dict[int, tuple]) -> None:
-        if self._deadline is None or time.monotonic() < self._deadline:
+        """Past ``rollout_timeout_s`` (checked between steps; ``step_timeout_s`` bounds each one), the
+        groups with a member still playing are dropped."""
+        if self._deadline is None or clock() < self._deadline:
             return
         for k, (_, _, terminated, truncated, _) in results.items():
             if not (terminated or truncated):
