@@ -235,6 +235,15 @@ def test_past_the_rollout_timeout_the_groups_still_playing_are_dropped(monkeypat
     assert_whole_groups(records, 2)
 
 
+def test_actors_that_cannot_be_placed_are_a_clear_error(monkeypatch):
+    from training import ray_pool
+
+    monkeypatch.setattr(ray_pool, "STARTUP_TIMEOUT_S", 3.0)
+    config = load_config(None, ["ray.enabled=true", "ray.env_actors=3", "ray.cpus_per_env_actor=1"])  # Ray here has 2
+    with pytest.raises(ray_pool.EnvActorsFailed, match="3 x 1 free CPUs"):
+        RayEnvPool(HANGING, {}, config.ray)
+
+
 def test_restarts_stop_at_max_restarts_with_a_clear_error():
     from training.ray_pool import EnvActorsFailed
 

@@ -41,6 +41,7 @@ import envs
 from envs.group import GroupStep
 
 clock = time.monotonic  # what rollout_timeout_s is measured by (a test advances its own)
+STARTUP_TIMEOUT_S = 120.0  # for an env actor to come up (not counted in step_timeout_s)
 
 
 class EnvActorsFailed(RuntimeError):
@@ -170,7 +171,7 @@ class RayEnvPool:
         self.restarts = 0  # in this pool's life, against max_restarts
         self.actors = [self._new_actor() for _ in range(settings.env_actors)]
         try:
-            ray.get([a.pid.remote() for a in self.actors])  # fail here, not mid-rollout, if actors cannot start
+            self._wait_started(self.actors)  # fail here, not mid-rollout, if actors cannot start
         except Exception:
             self.close()
             raise
@@ -191,6 +192,17 @@ class RayEnvPool:
     def _new_actor(self):
         return self._actor_class.remote(self._spec, self.env_kwargs)
 
+    def _wait_started(self, actors: list) -> None:
+        """Wait for actors to be up, so that start-up never counts against a step's timeout."""
+        try:
+            self.ray.get([a.pid.remote() for a in actors], timeout=STARTUP_TIMEOUT_S)
+        except self.ray.exceptions.GetTimeoutError:
+            s = self.settings
+            raise EnvActorsFailed(
+                f"env actors did not start within {STARTUP_TIMEOUT_S:g} s: does Ray have {s.env_actors} x "
+                f"{s.cpus_per_env_actor:g} free CPUs (ray.env_actors x ray.cpus_per_env_actor)?"
+            ) from None
+
     def restart(self, index: int, why: str) -> None:
         """Replace actor ``index`` (dead or hung) by a fresh one, within ``ray.max_restarts``."""
         s = self.settings
@@ -202,6 +214,7 @@ class RayEnvPool:
         self.actors[index] = self._new_actor()
         self.restarts += 1
         self.faults.actor_restarts += 1
+        self._wait_started([self.actors[index]])
 
     def call(self, method: str, jobs: dict[int, list], timeout_s: dict[int, float | None]) -> dict[int, list | None]:
         """Run ``method(jobs[a])`` on every actor ``a`` at once; None for an actor that died or ran
