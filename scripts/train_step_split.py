@@ -29,11 +29,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout, no install needed
 
-# The tiny policy plays the main job's batch; SmolLM2 a small one (a CPU step takes minutes).
+# The tiny policy plays the main job (its config as shipped); SmolLM2 a small batch (a CPU step takes minutes).
 SETTINGS = {
     "tiny": [],
     "smollm2": ["policy.backend=hf", "train.device=cpu", "rollout.tasks_per_batch=2", "rollout.group_size=2",
-                "rollout.max_turns=4", "rollout.max_tokens=48", "algorithm.minibatch_size=8"],
+                "rollout.max_turns=3", "rollout.max_tokens=32", "algorithm.minibatch_size=12",
+                "algorithm.skip_zero_advantage=false"],  # else the untrained model's all-failed groups skip the update
 }
 PARTS = ("generation", "env", "rollout_other", "advantages", "update")
 
