@@ -103,7 +103,7 @@ def main() -> None:
         child = subprocess.run([sys.executable, __file__, "--child", policy, "--updates", str(args.updates)],
                                capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
         if child.returncode != 0:
-            raise SystemExit(f"{policy}: {child.stderr[-2000:]}")
+            raise SystemExit(f"{policy}: exit code {child.returncode}: {child.stderr[-2000:]}")
         m = json.loads(child.stdout.strip().splitlines()[-1])
         total = sum(m[p] for p in PARTS)
         cells = [f"{m[p]:.2f} s ({100 * m[p] / total:.0f}%)" for p in PARTS]
