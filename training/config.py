@@ -218,7 +218,8 @@ class RayConfig(Section):
         "before its whole group is dropped; 0 = drop at once"
     )
     step_timeout_s: float | None = Field(
-        60.0, gt=0, description="ray: seconds an env actor may take for one batched step before it counts as hung (null = no limit)"
+        60.0, gt=0, description="ray: seconds an env actor may take for one batched step (a reset: per env) before it counts "
+        "as hung (null = no limit)"
     )
     rollout_timeout_s: float | None = Field(
         None, gt=0, description="ray: seconds a training rollout may take; past it the groups still playing are dropped (null = no limit)"

@@ -329,9 +329,10 @@ class PoolRunner:
         jobs = {k: self._tasks[self.group_of(k)] for k in range(len(self))}
         for _ in range(2):  # an actor that dies while resetting is restarted once
             grouped = self._by_actor(jobs)
+            step_timeout = self.pool.settings.step_timeout_s  # a reset may take that long per env (a JVM starts)
             answers = self.pool.call(
                 "reset", {a: [(self._place[k][1], *job) for k, job in rows] for a, rows in grouped.items()},
-                dict.fromkeys(grouped, self.pool.settings.step_timeout_s),
+                {a: None if step_timeout is None else step_timeout * len(rows) for a, rows in grouped.items()},
             )
             for a, rows in grouped.items():
                 for (k, _), result in zip(rows, answers[a] or ()):
