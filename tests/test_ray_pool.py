@@ -52,6 +52,9 @@ def ray_processes(processes=None) -> list[psutil.Process]:
 
 @pytest.fixture(scope="module", autouse=True)
 def local_ray():
+    # Ray's memory monitor kills workers when the whole machine is short of memory (other jobs'
+    # memory counts): unplanned faults would make the counts these tests check unpredictable.
+    os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
              runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
     yield
