@@ -9,6 +9,9 @@ tokens of the batch. Both losses are printed: they must agree (a check that the 
 like with like).
 
     PYTHONPATH=. .venv/bin/python scripts/learner_vs_trl.py --rows 8 --prompt-len 256 --response-len 64 --repeats 5
+
+TRL is not an agora dependency: ``pip install trl==1.16.0 -c <(echo torch==2.13.0)`` first (it
+brings ``datasets``); the constraint keeps pip from replacing the CPU torch.
 """
 
 from __future__ import annotations
