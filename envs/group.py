@@ -51,6 +51,10 @@ class EnvPool:
         lent = [idle.pop() for _ in range(min(count, len(idle)))]
         return lent + [make(env_id, **env_kwargs) for _ in range(count - len(lent))]
 
+    def runner(self, env_id: str, n_tasks: int, group_size: int, env_kwargs: dict) -> "GroupRunner":
+        """A runner over ``n_tasks`` x ``group_size`` envs of this pool."""
+        return GroupRunner(env_id, n_tasks, group_size, pool=self, **env_kwargs)
+
     def give_back(self, env_id: str, env_kwargs: dict, envs: Sequence) -> None:
         self._idle.setdefault(self.key(env_id, env_kwargs), []).extend(envs)
 

@@ -92,6 +92,7 @@ def train_command(
     try:
         trainer.run()
     finally:
+        trainer.close()  # Ray env actors end with the run, however it ends
         trainer.agent.close()  # a vLLM rollout engine ends with the run, however it ends
     print(f"agora: metrics in {trainer.out / 'metrics.jsonl'}, curve in {trainer.out / 'learning_curve.png'}")
     if trainer.stopped_by is not None:  # the shell's convention for a run a signal ended: 128 + signal

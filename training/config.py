@@ -228,6 +228,40 @@ class HilaSection(Section):
     sft_lr: float = Field(0.0003, gt=0, description="hila, solver=policy: AdamW learning rate of that fine-tuning")
 
 
+class RayConfig(Section):
+    """Env pools on Ray actors (training.ray_pool); training rollouts only, evaluation plays in process."""
+
+    enabled: bool = Field(False, description="play training rollouts on Ray env actors (single-agent envs; needs agora[ray])")
+    address: str | None = Field(
+        None, description="ray: a running cluster to join ('auto': the one `ray start` runs here; setting it turns ray on); "
+        "null = start a local Ray for the run"
+    )
+    num_cpus: int | None = Field(
+        None, ge=1, description="ray: CPUs of the local Ray the run starts; null = env_actors x cpus_per_env_actor"
+    )
+    env_actors: int = Field(2, ge=1, description="ray: env actors; each holds whole groups and steps all its envs in one call a turn")
+    cpus_per_env_actor: float = Field(1.0, gt=0, description="ray: CPUs each env actor reserves (placement)")
+    restart_failed_env_actors: bool = Field(
+        True, description="ray: restart an env actor that dies or hangs (false: the run stops with an error)"
+    )
+    max_restarts: int = Field(100, ge=0, description="ray: env actor restarts a run allows before it stops with an error")
+    episode_reruns: int = Field(
+        1, ge=0, description="ray: times an episode whose env died is replayed on a fresh env (seed and actions so far) "
+        "before its whole group is dropped; 0 = drop at once"
+    )
+    step_timeout_s: float | None = Field(
+        60.0, gt=0, description="ray: seconds an env actor may take for one batched step (a reset: per env) before it counts "
+        "as hung (null = no limit)"
+    )
+    rollout_timeout_s: float | None = Field(
+        None, gt=0, description="ray: seconds a training rollout may take; past it the groups still playing are dropped (null = no limit)"
+    )
+
+    @property
+    def active(self) -> bool:
+        return self.enabled or self.address is not None
+
+
 class TrainConfig(Section):
     trainer: Literal["ppo", "hila"] = Field(
         "ppo", description="ppo: grouped rollouts and a registered estimator and loss (training.trainer); hila: HILA's "
@@ -244,6 +278,7 @@ class TrainConfig(Section):
     warm_start: WarmStartConfig = Field(WarmStartConfig(), description="behaviour cloning of the scripted expert before RL")
     log: LogConfig = Field(LogConfig(), description="where metrics go")
     hila: HilaSection = Field(HilaSection(), description="HILA's dual loop (trainer: hila)")
+    ray: RayConfig = Field(RayConfig(), description="scale-out: training env pools on Ray actors, with fault tolerance")
 
     @model_validator(mode="after")
     def _hila_fits(self) -> "TrainConfig":
@@ -472,6 +507,12 @@ def inapplicable_settings(config: TrainConfig, *, only_set: bool = True) -> list
         rules += [(k, "trainer") for k in PPO_ONLY]
         simulated_only, policy_only = ("learn_rate", "ceiling"), ("answer_tokens", "sft_epochs", "sft_lr")
         rules += [(f"hila.{k}", "hila.solver") for k in (policy_only if config.hila.solver == "simulated" else simulated_only)]
+    if not config.ray.active:
+        rules += [(f"ray.{k}", "ray.enabled") for k in RayConfig.model_fields if k not in ("enabled", "address")]
+    elif config.ray.address is not None:
+        rules.append(("ray.num_cpus", "ray.address"))  # a joined cluster has its own CPUs
+    if not config.ray.restart_failed_env_actors:
+        rules.append(("ray.max_restarts", "ray.restart_failed_env_actors"))
     return [Inapplicable(key, because) for key, because in rules if not only_set or _is_set(config, key)]
 
 

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the CLI imports this module for its --help: keep it light
     from training.config import TrainConfig
 
-# The update budget, the time budget, evaluation and checkpoint cadence, and logging.
-RESUMABLE = ("train.updates", "train.max_minutes", "train.eval_every", "train.checkpoint_every", "log.*")
+# The update budget, the time budget, evaluation and checkpoint cadence, logging, and where envs
+# run (ray.*: the Ray path records what the in-process path does).
+RESUMABLE = ("train.updates", "train.max_minutes", "train.eval_every", "train.checkpoint_every", "log.*", "ray.*")
 CHANGES_FILE = "config_changes.jsonl"
 
 

@@ -74,6 +74,9 @@ class _Steps:
             env=env,
         )
 
+    def group_id(self, task_index: int) -> str:
+        return self.tasks[task_index].group_id or f"{self.episode_prefix}{task_index}"
+
     def record(
         self, *, task_index: int, copy: int, agent_id: str, turn: int, obs: str, gen: Generation,
         reward: float, finished: bool, info: dict, next_obs: str,
@@ -88,7 +91,7 @@ class _Steps:
             extra["final_obs"] = next_obs
         return StepRecord(
             episode_id=f"{self.episode_prefix}{task_index}.{copy}",
-            group_id=self.tasks[task_index].group_id or f"{self.episode_prefix}{task_index}",
+            group_id=self.group_id(task_index),
             agent_id=agent_id,
             turn=turn,
             obs=obs,
@@ -113,12 +116,18 @@ def rollout_single(
     episode_prefix: str = "",
     env_kwargs: dict | None = None,
     on_step: Callable[[int], None] | None = None,
-    env_pool: envs.EnvPool | None = None,
+    env_pool=None,
 ) -> list[StepRecord]:
     """Play every task ``config.group_size`` times in lock step and return the step records.
-    ``env_pool``: reuse its envs (and give them back after) instead of making new ones."""
+
+    ``env_pool``: where the envs come from and go back to after: an :class:`envs.EnvPool` (envs kept
+    across calls) or a :class:`training.ray_pool.RayEnvPool` (envs stepped on Ray actors); groups a
+    pool reports lost (``runner.lost_tasks``) are removed whole. None: new envs, closed after."""
     steps = _Steps(env_id, envs.spec(env_id).family, tasks, config, episode_prefix)
-    runner = envs.GroupRunner(env_id, len(tasks), config.group_size, pool=env_pool, **(env_kwargs or {}))
+    if env_pool is not None:
+        runner = env_pool.runner(env_id, len(tasks), config.group_size, env_kwargs or {})
+    else:
+        runner = envs.GroupRunner(env_id, len(tasks), config.group_size, **(env_kwargs or {}))
     reuse = False
     try:
         obs, infos = runner.reset([t.seed for t in tasks], [t.options for t in tasks])
@@ -158,7 +167,8 @@ def rollout_single(
             if on_step is not None:
                 on_step(len(live))
         reuse = True
-        return records
+        lost = getattr(runner, "lost_tasks", ())
+        return [r for r in records if r.group_id not in {steps.group_id(i) for i in lost}] if lost else records
     finally:
         runner.close(reuse=reuse)  # an env an error interrupted is closed, not lent again
 

@@ -123,8 +123,14 @@ class Trainer:
         self.update = 0  # updates completed
         self.stopped_by: str | None = None  # the signal that ended run() early, if any
         self.log = MetricsLog(self.out, config.log)
-        self.env_pool = envs.EnvPool()  # training envs live across updates; closed by run()'s end
         (self.out / "config.yaml").write_text(dump_config(config))
+        # Training envs live across updates: in this process (idle ones closed by run()'s end), or
+        # on Ray env actors (config section `ray`; ended by close()).
+        self.env_pool = envs.EnvPool()
+        if config.ray.active:
+            from training.ray_pool import RayEnvPool
+
+            self.env_pool = RayEnvPool(config.env, config.env_kwargs, config.ray)
 
     # --- one update --------------------------------------------------------------------
     def rollout_config(self, update: int) -> RolloutConfig:
@@ -138,8 +144,11 @@ class Trainer:
         rng = np.random.default_rng(derived_seed(c.train.seed, update, 0))
         tasks = training_tasks(c.env, c.rollout.split, c.rollout.tasks_per_batch, rng)
         self.agent.train_mode(False)
-        return rollout(c.env, self.agent, tasks, self.rollout_config(update), episode_prefix=f"u{update}.", env_kwargs=c.env_kwargs,
-                       env_pool=self.env_pool)
+        records = rollout(c.env, self.agent, tasks, self.rollout_config(update), episode_prefix=f"u{update}.",
+                          env_kwargs=c.env_kwargs, env_pool=self.env_pool)
+        if not records:
+            raise RuntimeError(f"update {update}: env faults dropped every group of the batch (see faults/* in the metrics)")
+        return records
 
     def optimize(self, records: list[StepRecord], advantages: np.ndarray, update: int) -> UpdateStats:
         a = self.config.algorithm
@@ -228,7 +237,7 @@ class Trainer:
     def evaluate(self) -> EvalSummary:
         c = self.config
         self.agent.train_mode(False)
-        self.env_pool.close()  # the panel's envs and idle training ones (JVMs) never coexist
+        self._close_idle_envs()  # the panel's envs and idle training ones (JVMs) never coexist
         summary, _ = evaluate(
             c.env, self.agent, c.policy.backend, c.train.eval_split, c.train.eval_episodes, rollout_config=eval_rollout(c),
             env_kwargs=eval_env_kwargs(c),
@@ -261,6 +270,8 @@ class Trainer:
             "perf/rollout_s": t_rollout,
             "perf/update_s": t_total - t_rollout,
         }
+        if self.config.ray.active:
+            metrics.update(self.env_pool.take_faults().metrics())
         if self.epo is not None and self.epo.reference is not None:
             metrics["epo/entropy_reference"] = self.epo.reference
         if self.guidance is not None:
@@ -292,6 +303,11 @@ class Trainer:
             with StopRequest() as self._stop:
                 return self._run()
         finally:
+            self._close_idle_envs()
+
+    def _close_idle_envs(self) -> None:
+        """Close the in-process pool's idle envs (it makes new ones when asked); Ray actors stay."""
+        if isinstance(self.env_pool, envs.EnvPool):
             self.env_pool.close()
 
     def _run(self) -> list[dict]:
@@ -337,6 +353,12 @@ class Trainer:
         if here == 5:
             bar.write(f"agora: at {(now - loop_start) / here:.1f} s per update so far, ~{fit} updates fit in the "
                       f"{budget_s / 60:g}-minute budget (train.max_minutes)", file=sys.stderr)
+
+    def close(self) -> None:
+        """End what the trainer started: its envs, the Ray env actors (and a local Ray). Safe to call twice."""
+        if self.env_pool is not None:
+            self.env_pool.close()
+            self.env_pool = None
 
     # --- checkpoints -------------------------------------------------------------------
     def save(self) -> Path:
