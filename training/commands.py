@@ -49,8 +49,6 @@ def train_command(
 ) -> int:
     limit_threads()
     from training import checkpoint
-    from training.agent_factory import build_trainable
-    from training.trainer import Trainer
 
     if resume is not None and overwrite:
         raise ValueError("--resume continues a run and --overwrite replaces one: give one of them")
@@ -69,7 +67,7 @@ def train_command(
                   "nothing to do; raise train.updates to train further", file=sys.stderr)
             return 0
         config.train.output_dir = str(resume)
-        trainer = Trainer(config, build_trainable(config), output_dir=resume)
+        trainer = new_trainer(config, output_dir=resume)
         trainer.resume(resume)
         if diff:
             record_changes(resume, trainer.update, diff)
@@ -79,8 +77,9 @@ def train_command(
         check_env_settings(config, overrides, config_path or DEFAULT_CONFIG)
         check_policy_model(config)
         claim_run_folder(config.train.output_dir, overwrite)
-        trainer = Trainer(config, build_trainable(config))
-    print(f"agora: training {config.policy.backend} on {config.env} -> {trainer.out}", file=sys.stderr)
+        trainer = new_trainer(config)
+    what = "a team" if config.team is not None else config.policy.backend
+    print(f"agora: training {what} on {config.env} -> {trainer.out}", file=sys.stderr)
     try:
         trainer.run()
     finally:
@@ -89,6 +88,18 @@ def train_command(
     if trainer.stopped_by is not None:  # the shell's convention for a run a signal ended: 128 + signal
         return 128 + int(getattr(signal, trainer.stopped_by))
     return 0
+
+
+def new_trainer(config, output_dir=None):
+    """The trainer a config asks for: a team's (training.team_trainer) or one policy's."""
+    if config.team is not None:
+        from training.team_trainer import TeamTrainer
+
+        return TeamTrainer(config, output_dir=output_dir)
+    from training.agent_factory import build_trainable
+    from training.trainer import Trainer
+
+    return Trainer(config, build_trainable(config), output_dir=output_dir)
 
 
 def check_env_settings(config, overrides: list[str], source) -> None:
