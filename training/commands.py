@@ -181,5 +181,7 @@ def eval_command(args) -> int:
         print(s.table_row())
         for task_type, est in s.by_type.items():
             print(f"    {task_type:<34} {est}")
+        for role, stats in s.by_role.items():
+            print(f"    role {role:<29} {stats}")
     print(f"trajectories, summary.json and summary.png in {out}")
     return 0

@@ -36,10 +36,10 @@ class RoleAdapters:
             with torch.random.fork_rng(devices=[]):  # each adapter's init from the seed and its place
                 torch.manual_seed(seed + 1 + k)
                 net.add_adapter(role, LoraConfig(**{**config.to_dict(), "inference_mode": False}))
-        net.delete_adapter("default")
         self.roles = list(roles)
         self._active: str | None = None
         self._activate(self.roles[0])
+        net.delete_adapter("default")
 
     def _activate(self, role: str) -> None:
         if role not in self.roles:
