@@ -19,7 +19,7 @@ from training.team_trainer import TeamTrainer
 
 pytest.importorskip("peft")
 
-SMALL = ["rollout.tasks_per_batch=1", "rollout.group_size=2", "rollout.max_tokens=6", "rollout.max_turns=2",
+SMALL = ["rollout.tasks_per_batch=1", "rollout.group_size=2", "rollout.max_tokens=6", "rollout.max_turns=2", "rollout.memory_k=0",
          "train.eval_episodes=1", "train.updates=1", "log.progress_bar=false"]
 
 

@@ -167,10 +167,11 @@ class TeamTrainer(Trainer):
             "perf/rollout_s": t_rollout,
             "perf/update_s": time.perf_counter() - t0 - t_rollout,
         })
-        for role, stats in role_stats(records).items():
+        stats = role_stats(records)
+        for role in self.config.team.roles:  # every role, also one that never had the turn this update
             mine = [i for i, r in enumerate(rows) if r.agent_id == role]
-            metrics[f"role/{role}/calls"] = stats.calls
-            metrics[f"role/{role}/invalid_rate"] = stats.invalid.mean
+            metrics[f"role/{role}/calls"] = stats[role].calls if role in stats else 0
+            metrics[f"role/{role}/invalid_rate"] = stats[role].invalid.mean if role in stats else 0.0
             metrics[f"role/{role}/reward"] = float(np.mean([rows[i].reward for i in mine])) if mine else 0.0
             metrics[f"role/{role}/adv_sq"] = float(np.mean(advantages[mine] ** 2)) if mine else 0.0
         return metrics
