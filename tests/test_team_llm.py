@@ -20,6 +20,7 @@ from training.team_trainer import TeamTrainer
 pytest.importorskip("peft")
 
 SMALL = ["rollout.tasks_per_batch=1", "rollout.group_size=2", "rollout.max_tokens=6", "rollout.max_turns=2", "rollout.memory_k=0",
+         "algorithm.recompute_old_logprobs=false",  # the hf sampler's log-probs come from the trained model itself
          "train.eval_episodes=1", "train.updates=1", "log.progress_bar=false"]
 
 
@@ -104,8 +105,9 @@ TEAMS = {
     "search_qa": ["env=agora/SearchQA-v0", "env_kwargs={hops: 2}", "team.orchestration={kind: router, max_loops: 1}",
                   "team.models.smollm2.adapters=shared",
                   "team.roles={verifier: {model: smollm2}, searcher: {model: smollm2}, answerer: {model: smollm2}}"],
-    # the beer game: every stage acts each period; each its own adapter
+    # the beer game: every stage acts each period; the four share one adapter
     "beer_game": ["env=agora/InventoryBeerGame-v0", "team.orchestration={kind: parallel}",
+                  "team.models.smollm2.adapters=shared", "rollout.group_size=1", "rollout.max_turns=1",  # long prompts
                   "team.roles={retailer: {model: smollm2}, wholesaler: {model: smollm2}, distributor: {model: smollm2}, "
                   "factory: {model: smollm2}}"],
 }
