@@ -35,6 +35,7 @@ class Decision:
     max_turns: int | None = None
     family: str = ""
     agent_id: str = "agent"
+    to_act: bool = True  # False: in a turn-taking env it is another agent's turn (its only action is "wait")
     # The live env (unwrapped), for privileged scripted experts only; learned agents never read it.
     env: Any = field(default=None, repr=False, compare=False)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from agents.agent import Agent, TrainableAgent
 from training.config import TrainConfig, load_config
 
-POLICIES = ("expert", "random", "tiny", "hf", "vllm", "openai")  # the names `agora eval --policy` takes
+POLICIES = ("expert", "random", "tiny", "hf", "vllm", "openai", "team")  # the names `agora eval --policy` takes
 
 
 def build_trainable(config: TrainConfig) -> TrainableAgent:
@@ -54,6 +54,11 @@ def trained_run(model: str | Path | None) -> TrainConfig | None:
     """The config of the training run ``model`` is (a run folder or one of its checkpoints), else None."""
     if model is None:
         return None
+    if Path(model).suffix == ".yaml" and Path(model).is_file():  # a team config file: its untrained team
+        from training.team_trainer import team_env_kwargs
+
+        config = load_config(model)
+        return config.model_copy(update={"env_kwargs": team_env_kwargs(config)}) if config.team else None
     for folder in (Path(model), *Path(model).parents[:2]):
         if is_run_folder(folder):
             return load_config(folder / "config.yaml")
@@ -83,6 +88,12 @@ def build_agent(name: str, model: str | None = None, seed: int = 0, **options) -
         if model is None:
             raise ValueError("--policy tiny needs --model RUN_DIR (a folder written by `agora train`)")
         return load_tiny(model)
+    if name == "team":
+        from training.team_trainer import load_team
+
+        if model is None:
+            raise ValueError("--policy team needs --model RUN_DIR (a team trained by `agora train`) or a team config file")
+        return load_team(model)
     if name in ("hf", "vllm") and is_run_folder(model):
         return load_trained(model)
     if name in ("hf", "vllm", "openai"):

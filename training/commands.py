@@ -49,7 +49,6 @@ def train_command(
 ) -> int:
     limit_threads()
     from training import checkpoint
-    from training.agent_factory import build_trainable
     if resume is not None and overwrite:
         raise ValueError("--resume continues a run and --overwrite replaces one: give one of them")
     if resume is None and allow_recipe_change:
@@ -73,7 +72,7 @@ def train_command(
                   "nothing to do; raise train.updates to train further", file=sys.stderr)
             return 0
         config.train.output_dir = str(resume)
-        trainer = trainer_class(config)(config, build_trainable(config), output_dir=resume)
+        trainer = new_trainer(config, output_dir=resume)
         trainer.resume(resume)
         if diff:
             record_changes(resume, trainer.update, diff)
@@ -84,11 +83,9 @@ def train_command(
         check_policy_model(config)
         check_init_from(config)
         claim_run_folder(config.train.output_dir, overwrite)
-        agent = build_trainable(config)
-        if config.train.init_from is not None:  # before the Trainer: its KL reference copies these weights
-            agent.load_state_dict(checkpoint.load(config.train.init_from)[0])
-        trainer = trainer_class(config)(config, agent)
-    print(f"agora: training {config.policy.backend} on {config.env} -> {trainer.out}", file=sys.stderr)
+        trainer = new_trainer(config)
+    what = "a team" if config.team is not None else config.policy.backend
+    print(f"agora: training {what} on {config.env} -> {trainer.out}", file=sys.stderr)
     try:
         trainer.run()
     finally:
@@ -100,15 +97,27 @@ def train_command(
     return 0
 
 
-def trainer_class(config):
-    """The trainer ``config.trainer`` names."""
+def new_trainer(config, output_dir=None):
+    """The trainer a config asks for: a team's (training.team_trainer), HILA's dual loop
+    (``trainer: hila``, training.hila_trainer) or one policy's. ``train.init_from`` weights are
+    loaded before the trainer is built: its KL reference copies them."""
+    if config.team is not None:
+        from training.team_trainer import TeamTrainer
+
+        return TeamTrainer(config, output_dir=output_dir)
+    from training import checkpoint
+    from training.agent_factory import build_trainable
+
+    agent = build_trainable(config)
+    if config.train.init_from is not None and output_dir is None:  # a resume loads its own weights
+        agent.load_state_dict(checkpoint.load(config.train.init_from)[0])
     if config.trainer == "hila":
         from training.hila_trainer import HilaTrainer
 
-        return HilaTrainer
+        return HilaTrainer(config, agent, output_dir=output_dir)
     from training.trainer import Trainer
 
-    return Trainer
+    return Trainer(config, agent, output_dir=output_dir)
 
 
 def check_env_settings(config, overrides: list[str], source) -> None:
@@ -211,5 +220,7 @@ def eval_command(args) -> int:
         print(s.table_row())
         for task_type, est in s.by_type.items():
             print(f"    {task_type:<34} {est}")
+        for role, stats in s.by_role.items():
+            print(f"    role {role:<29} {stats}")
     print(f"trajectories, summary.json and summary.png in {out}")
     return 0

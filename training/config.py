@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from agents.llm.lora import LoraConfig
 from agents.policy import SamplingConfig
 from agents.prompting import DEFAULT_MEMORY_K
+from agents.team_config import TeamConfig
 from agents.tiny.config import TinyConfig
 from training.rollout import RolloutConfig
 
@@ -296,6 +297,10 @@ class TrainConfig(Section):
         if self.hila.solver == "policy" and not llm:
             raise ValueError("hila.solver=policy needs an LLM backend (the tiny policy cannot write answers)")
         return self
+    team: TeamConfig | None = Field(
+        None, description="train a team on a multi-agent env: roles, their models, who acts when (agents.team_config); "
+        "null = one policy"
+    )
 
     @model_validator(mode="after")
     def _guidance_fits(self) -> "TrainConfig":
@@ -344,7 +349,8 @@ def check_keys(data: Any, model: type[BaseModel] = TrainConfig, prefix: str = ""
             hint = f"; did you mean '{prefix}{close[0]}'?" if close else f"; valid keys here: {', '.join(fields)}"
             raise ConfigError(f"unknown config key '{path}'{hint}")
         sub = _model_of(fields[key].annotation)
-        if sub is not None and key != "env_kwargs":
+        keyed_by_name = getattr(fields[key].annotation, "__origin__", None) is dict  # team.models: names, not keys
+        if sub is not None and key != "env_kwargs" and not keyed_by_name:
             check_keys(value, sub, prefix=f"{path}.")
 
 
@@ -444,7 +450,7 @@ def dump_config(config: TrainConfig) -> str:
         *parents, last = item.key.split(".")
         node = data
         for part in parents:
-            node = node[part]
+            node = node.get(part, {})  # a section already dropped as a whole (a team's policy)
         node.pop(last, None)
     data = {k: v for k, v in data.items() if v != {} or k == "env_kwargs"}  # a section with nothing that applies
     return yaml.safe_dump(data, sort_keys=False)
@@ -467,12 +473,21 @@ PPO_ONLY = (
 )
 
 
+# What a team's own sections replace, and what it trains without (training.team_trainer).
+TEAM_REPLACES = (
+    "policy", "optim", "warm_start", "guidance", "algorithm.clip", "algorithm.grad_accum", "algorithm.kl_coef",
+    "algorithm.epo",
+)
+
+
 @dataclass(frozen=True)
 class Inapplicable:
     key: str  # the setting that would be ignored, e.g. "algorithm.gamma"
     because: str  # the setting whose value makes it so, e.g. "algorithm.estimator"
 
     def message(self, config: TrainConfig) -> str:
+        if self.because == "team":
+            return f"'{self.key}' does not apply to a team (its models and their optim sections replace it)"
         value = _get(config, self.because)
         return f"'{self.key}' does not apply with {self.because}={value!r}"
 
@@ -488,9 +503,14 @@ def inapplicable_settings(config: TrainConfig, *, only_set: bool = True) -> list
 
     rules += [(k, "algorithm.estimator") for k in ESTIMATORS.unused_settings(a.estimator)]
     rules += [(k, "algorithm.loss") for k in LOSSES.unused_settings(a.loss)]
-    rules += [(k, "policy.backend") for k in (TINY_ONLY if config.policy.backend != "tiny" else LLM_ONLY)]
-    if config.policy.backend != "tiny" and config.policy.action_head == "score_candidates":
-        rules.append(("rollout.max_tokens", "policy.action_head"))  # the head writes no free reply
+    if config.team is not None:
+        rules += [(k, "team") for k in TEAM_REPLACES]
+        if not any(m.backend == "hf" for m in config.team.models.values()):
+            rules += [(k, "team") for k in LLM_ONLY if not k.startswith("policy.")]
+    else:
+        rules += [(k, "policy.backend") for k in (TINY_ONLY if config.policy.backend != "tiny" else LLM_ONLY)]
+        if config.policy.backend != "tiny" and config.policy.action_head == "score_candidates":
+            rules.append(("rollout.max_tokens", "policy.action_head"))  # the head writes no free reply
     if a.kl_coef == 0:
         rules.append(("algorithm.kl_type", "algorithm.kl_coef"))
     if not a.epo.enabled:

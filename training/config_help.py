@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
 
 from training.config import TrainConfig, _model_of, load_config
 
@@ -45,9 +46,12 @@ def config_keys(model: type[BaseModel] = TrainConfig, prefix: str = "") -> Itera
         key = f"{prefix}{name}"
         sub = _model_of(field.annotation)
         default = field.get_default(call_default_factory=True)
+        if default is PydanticUndefined:
+            default = "required"  # no default: a section that has it must give it (team.roles.<name>.model)
         if sub is not None:
             yield key, type_name(field.annotation), None if default is None else "section", field.description or ""
-            yield from config_keys(sub, prefix=f"{key}.")
+            keyed = typing.get_origin(field.annotation) is dict  # team.models: one section per name
+            yield from config_keys(sub, prefix=f"{key}.<name>." if keyed else f"{key}.")
         else:
             yield key, type_name(field.annotation), default, field.description or ""
 
@@ -71,7 +75,7 @@ def describe(config: TrainConfig | None = None) -> str:
         head = f"{'  ' * depth}{key}: {kind}"
         if default != "section":
             head += f" = {_value(default)}"
-            if config is not None and _value(_lookup(config, key)) != _value(default):
+            if config is not None and "<name>" not in key and _value(_lookup(config, key)) != _value(default):
                 head += f"  [this config: {_value(_lookup(config, key))}]"
         lines.append(f"{head}\n{'  ' * depth}    {doc}" if doc else head)
     return "\n".join(lines)

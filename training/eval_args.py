@@ -61,6 +61,10 @@ def check_model(policy: str, model: str | None, base_url: str | None) -> None:
         checkpoint.find(model)  # a FileNotFoundError that says what it looked for
     elif policy in ("hf", "vllm") and model not in (None, "default") and not is_run_folder(model):
         check_model_dir(model, f"--model {model!r} for --policy {policy}")
+    elif policy == "team":
+        if model is None or not (is_run_folder(model) or Path(model).is_file()):
+            raise ValueError("--policy team needs a --model: a team's training run folder, or a team config file "
+                             "(its untrained team), in policy order")
     elif policy == "openai" and (model is None or base_url is None):
         raise ValueError("--policy openai needs --base-url (e.g. http://localhost:8000/v1) and a --model "
                          "(the name the server serves), in policy order")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+import envs
 from agents.agent import Agent
 from training.outcomes import EpisodeOutcome, episode_outcomes
 from training.records import StepRecord
@@ -34,6 +35,7 @@ class EvalSummary:
     label: str = ""  # the row's unique name in a report (default: the policy)
     model: str | None = None  # the run folder or model path the policy loaded
     trajectories: str | None = None  # the row's trajectory file, beside summary.json
+    by_role: dict = field(default_factory=dict)  # multi-agent envs: role -> training.team_stats.RoleStats
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -90,7 +92,12 @@ def evaluate(
                 on_records(rows)
             if on_episode is not None:
                 on_episode(len(chunk))
-    return summarize(env_id, policy_name, split, episode_outcomes(records)), records
+    summary = summarize(env_id, policy_name, split, episode_outcomes(records))
+    if envs.spec(env_id).kind == "multi":
+        from training.team_stats import role_stats
+
+        summary.by_role = role_stats(records)
+    return summary, records
 
 
 def write_summary(out_dir: str | Path, summaries: Sequence[EvalSummary]) -> Path:

@@ -60,7 +60,8 @@ class _Steps:
     config: RolloutConfig
     episode_prefix: str
 
-    def decision(self, task: str, observation: str, admissible, memory: list, turn: int, agent_id: str, env) -> Decision:
+    def decision(self, task: str, observation: str, admissible, memory: list, turn: int, agent_id: str, env,
+                 to_act: bool = True) -> Decision:
         k = self.config.memory_k
         return Decision(
             task=task,
@@ -72,6 +73,7 @@ class _Steps:
             family=self.family,
             agent_id=agent_id,
             env=env,
+            to_act=to_act,
         )
 
     def group_id(self, task_index: int) -> str:
@@ -202,7 +204,8 @@ def rollout_multi(
                 info = infos[a]
                 decisions.append(
                     steps.decision(
-                        info.get("task", ""), observations[a], info.get("admissible_actions", []), memory[a], turn, str(a), games[c]
+                        info.get("task", ""), observations[a], info.get("admissible_actions", []), memory[a], turn, str(a), games[c],
+                        to_act=bool(info.get("to_act", True)),
                     )
                 )
             gens = agent.act(decisions, config.sampling)
@@ -222,6 +225,7 @@ def rollout_multi(
                             next_obs=str(new_obs.get(a, "")),
                         )
                     )
+                    records[-1].info["to_act"] = decisions[r].to_act  # whose turn it was (turn-taking envs)
                     memory[a].append((observations[a], chosen_action(gens[r])[0]))
                 state[c] = (new_obs, new_infos, memory)
             if on_step is not None:

@@ -75,6 +75,7 @@ def format_answer(value: float) -> str:
 
 class CollabMathEnv(TurnTakingEnv):
     metadata = {**TurnTakingEnv.metadata, "name": "agora_collab_math_v0"}
+    orchestration = "loop"  # the turn order a team config declares for it (agents.team_config)
 
     def __init__(self, split: str = "train", difficulty: int = 2, max_loops: int = 3, candidates: int = 0,
                  invalid_penalty: float = 0.1, render_mode: str | None = None):

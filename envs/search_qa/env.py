@@ -61,6 +61,7 @@ def parse_verdict(text: str) -> bool | None:
 
 class SearchQAEnv(TurnTakingEnv):
     metadata = {**TurnTakingEnv.metadata, "name": "agora_search_qa_v0"}
+    orchestration = "router"  # the verifier routes to the searcher or the answerer (agents.team_config)
 
     def __init__(self, split: str = "train", hops: int | None = None, max_loops: int = 6, top_k: int = TOP_K,
                  invalid_penalty: float = 0.1, render_mode: str | None = None):
