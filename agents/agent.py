@@ -1,7 +1,7 @@
 """Agents: what the rollout loop talks to.
 
 The rollout hands an agent a batch of :class:`Decision` rows (what the env showed one agent at
-one turn) and gets back one :class:`~agents.policy.Generation` per row, whose ``text`` the
+one turn) and gets back one :class:`~agents.backends.base.Generation` per row, whose ``text`` the
 rollout parses into an action. An LLM agent turns decisions into chat prompts (prompt template
 + memory) and samples from a backend; the tiny policy scores the admissible actions directly.
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from agents.policy import Generation, SamplingConfig
+from agents.backends.base import Generation, SamplingConfig
 
 if TYPE_CHECKING:  # torch stays out of `import agents`
     import torch

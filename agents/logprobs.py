@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from agents.policy import GREEDY_TEMPERATURE
+from agents.backends.base import GREEDY_TEMPERATURE
 
 
 def _per_row(value, like: torch.Tensor) -> torch.Tensor:

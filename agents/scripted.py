@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pettingzoo import ParallelEnv
 
 from agents.agent import Agent, Decision
-from agents.policy import Generation, SamplingConfig
+from agents.backends.base import Generation, SamplingConfig
 
 
 def _generation(action: str) -> Generation:

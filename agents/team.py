@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agents.agent import Agent, Decision, TrainableAgent
-from agents.policy import Generation, SamplingConfig
+from agents.backends.base import Generation, SamplingConfig
 from agents.team_config import LearnerOptim, TeamConfig
 
 WAIT = "wait"  # == envs.turns.WAIT (agents does not import the turn-taking module)

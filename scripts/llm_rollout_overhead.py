@@ -1,7 +1,7 @@
 """Share of LLM rollout wall time spent outside the model (target: under 5%).
 
 Runs household rollouts with the embedded SmolLM2-135M-Instruct on the ``hf`` backend through
-``training.rollout.rollout`` and times every ``Policy.generate`` call (tokenization, prefill,
+``training.rollout.rollout`` and times every ``Backend.generate`` call (tokenization, prefill,
 decoding, detokenization) against the whole rollout. The rest is agora's own overhead: prompt
 building and parsing (inside the agent), environment steps, memories and step records.
 
@@ -20,17 +20,17 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, no install needed
 
-from agents.backends.hf import HFPolicy  # noqa: E402
+from agents.backends.hf import HFBackend  # noqa: E402
 from agents.llm import LLMAgent  # noqa: E402
-from agents.policy import Policy, SamplingConfig  # noqa: E402
+from agents.backends.base import Backend, SamplingConfig  # noqa: E402
 from training.tasks import training_tasks  # noqa: E402
 from training.rollout import RolloutConfig, rollout  # noqa: E402
 
 
-class TimedPolicy(Policy):
+class TimedBackend(Backend):
     """Adds up the wall time of the wrapped backend's ``generate`` calls."""
 
-    def __init__(self, inner: Policy):
+    def __init__(self, inner: Backend):
         self.inner = inner
         self.seconds = 0.0
         self.calls = 0
@@ -69,7 +69,7 @@ def main() -> None:
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
-    backend = TimedPolicy(HFPolicy(device="cpu"))
+    backend = TimedBackend(HFBackend(device="cpu"))
     agent = TimedAgent(backend)
     tasks = training_tasks(args.env, "train", args.tasks, np.random.default_rng(args.seed))
     config = RolloutConfig(

@@ -30,7 +30,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, no install needed
 
 import envs  # noqa: E402
-from agents.policy import SamplingConfig  # noqa: E402
+from agents.backends.base import SamplingConfig  # noqa: E402
 from agents.tiny import TinyAgent  # noqa: E402
 from training.tasks import training_tasks  # noqa: E402
 from training.rollout import RolloutConfig, rollout  # noqa: E402

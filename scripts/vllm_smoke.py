@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from agents.backends.hf import HFPolicy
-from agents.policy import SamplingConfig
+from agents.backends.hf import HFBackend
+from agents.backends.base import SamplingConfig
 
 
 def timed_generate(policy, prompts, sampling):
@@ -36,7 +36,7 @@ def main() -> None:
     sampling = SamplingConfig(temperature=0.8, top_p=0.95, max_tokens=args.max_tokens, seed=0)
 
     start = time.perf_counter()
-    hf = HFPolicy(args.model)
+    hf = HFBackend(args.model)
     print(f"hf: load {time.perf_counter() - start:.1f} s ({hf.path})")
     timed_generate(hf, prompts[:1], SamplingConfig(max_tokens=2))  # warm-up
     _, seconds, tokens = timed_generate(hf, prompts, sampling)
@@ -44,10 +44,10 @@ def main() -> None:
     if args.skip_vllm:
         return
 
-    from agents.backends.vllm_backend import VLLMPolicy
+    from agents.backends.vllm_backend import VLLMBackend
 
     start = time.perf_counter()
-    engine = VLLMPolicy(hf.path, kv_cache_memory_bytes=512 << 20, max_model_len=2048)
+    engine = VLLMBackend(hf.path, kv_cache_memory_bytes=512 << 20, max_model_len=2048)
     print(f"vllm: startup {time.perf_counter() - start:.1f} s")
     try:
         timed_generate(engine, prompts[:1], SamplingConfig(max_tokens=2))  # warm-up

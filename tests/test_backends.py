@@ -16,8 +16,8 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from agents import models  # noqa: E402
-from agents.backends.hf import HFPolicy, processed_logprobs, response_logprobs  # noqa: E402
-from agents.policy import Generation, SamplingConfig, check_prompts  # noqa: E402
+from agents.backends.hf import HFBackend, processed_logprobs, response_logprobs  # noqa: E402
+from agents.backends.base import Generation, SamplingConfig, check_prompts  # noqa: E402
 
 PROMPTS = [
     "What is 2+2?",
@@ -39,7 +39,7 @@ def one_torch_thread():
 @pytest.fixture(scope="module")
 def policy(one_torch_thread):
     try:
-        return HFPolicy(models.default_model_path(), device="cpu")
+        return HFBackend(models.default_model_path(), device="cpu")
     except models.ModelNotAvailableError as error:
         pytest.skip(str(error))
 
@@ -224,7 +224,7 @@ def test_weight_updates_change_the_policy(policy, sampled):
 
 def test_shared_model_object_and_gradients(policy, sampled):
     _, gens = sampled
-    shared = HFPolicy(policy.model, policy.tokenizer)
+    shared = HFBackend(policy.model, policy.tokenizer)
     assert shared.model is policy.model
     logprobs, mask = response_logprobs(
         shared.model, [gens[0].prompt_ids], [gens[0].response_ids[:4]], pad_token_id=shared.pad_id

@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from agents.backends.openai_backend import EndpointError, OpenAIChatPolicy
-from agents.policy import SamplingConfig
+from agents.backends.openai_backend import EndpointError, OpenAIChatBackend
+from agents.backends.base import SamplingConfig
 
 KEY_ENV = "AGORA_TEST_ENDPOINT_KEY"
 SECRET = "sk-test-0123456789abcdef"
@@ -97,7 +97,7 @@ def secret(monkeypatch):
 
 
 def test_batch_of_messages_and_text(server, secret):
-    policy = OpenAIChatPolicy(server.base_url, "tiny", api_key_env=KEY_ENV)
+    policy = OpenAIChatBackend(server.base_url, "tiny", api_key_env=KEY_ENV)
     prompts = ["hello there", [{"role": "system", "content": "be brief"}, {"role": "user", "content": "go north"}]]
     out = policy.generate(prompts, SamplingConfig(temperature=0.7, top_p=0.9, max_tokens=16, seed=5))
     assert [g.text for g in out] == ["echo: hello there", "echo: go north"]
@@ -113,7 +113,7 @@ def test_batch_of_messages_and_text(server, secret):
 
 
 def test_length_finish_and_logprobs(server):
-    policy = OpenAIChatPolicy(server.base_url, "tiny", request_logprobs=True)
+    policy = OpenAIChatBackend(server.base_url, "tiny", request_logprobs=True)
     (gen,) = policy.generate(["one two three four"], SamplingConfig(max_tokens=2))
     assert gen.text == "echo: one" and gen.finish_reason == "length"
     assert gen.logprobs == [-0.5, -1.0]
@@ -122,21 +122,21 @@ def test_length_finish_and_logprobs(server):
 
 def test_retries_transient_errors(server):
     server.fail_next = 2
-    policy = OpenAIChatPolicy(server.base_url, "tiny", max_retries=2, backoff=0.01)
+    policy = OpenAIChatBackend(server.base_url, "tiny", max_retries=2, backoff=0.01)
     assert policy.generate(["hi"])[0].text == "echo: hi"
     assert len(server.requests) == 3
 
 
 def test_gives_up_after_retries(server):
     server.fail_next = 10
-    policy = OpenAIChatPolicy(server.base_url, "tiny", max_retries=1, backoff=0.01)
+    policy = OpenAIChatBackend(server.base_url, "tiny", max_retries=1, backoff=0.01)
     with pytest.raises(EndpointError, match=r"HTTP 503.*overloaded.*2 attempts"):
         policy.generate(["hi"])
     assert len(server.requests) == 2
 
 
 def test_client_errors_are_not_retried(server):
-    policy = OpenAIChatPolicy(server.base_url.replace("/v1", "/wrong"), "tiny", max_retries=3, backoff=0.01)
+    policy = OpenAIChatBackend(server.base_url.replace("/v1", "/wrong"), "tiny", max_retries=3, backoff=0.01)
     with pytest.raises(EndpointError, match="HTTP 404.*no such route"):
         policy.generate(["hi"])
     assert len(server.requests) == 1
@@ -144,7 +144,7 @@ def test_client_errors_are_not_retried(server):
 
 def test_timeout(server):
     server.delay = 1.0
-    policy = OpenAIChatPolicy(server.base_url, "tiny", timeout=0.2, max_retries=0)
+    policy = OpenAIChatBackend(server.base_url, "tiny", timeout=0.2, max_retries=0)
     start = time.monotonic()
     with pytest.raises(EndpointError, match="cannot reach"):
         policy.generate(["hi"])
@@ -152,13 +152,13 @@ def test_timeout(server):
 
 
 def test_unreachable_server():
-    policy = OpenAIChatPolicy("http://127.0.0.1:9/v1", "tiny", max_retries=1, backoff=0.01, timeout=2)
+    policy = OpenAIChatBackend("http://127.0.0.1:9/v1", "tiny", max_retries=1, backoff=0.01, timeout=2)
     with pytest.raises(EndpointError, match="cannot reach http://127.0.0.1:9/v1/chat/completions"):
         policy.generate(["hi"])
 
 
 def test_malformed_replies(server):
-    policy = OpenAIChatPolicy(server.base_url, "tiny", max_retries=0)
+    policy = OpenAIChatBackend(server.base_url, "tiny", max_retries=0)
     server.raw_reply = b"<html>not json</html>"
     with pytest.raises(EndpointError, match="did not answer JSON"):
         policy.generate(["hi"])
@@ -169,7 +169,7 @@ def test_malformed_replies(server):
 
 def test_key_never_leaks(server, secret):
     server.echo_auth_in_error = True
-    policy = OpenAIChatPolicy(server.base_url, "tiny", api_key_env=KEY_ENV)
+    policy = OpenAIChatBackend(server.base_url, "tiny", api_key_env=KEY_ENV)
     assert SECRET not in repr(policy) and SECRET not in str(vars(policy))
     with pytest.raises(EndpointError) as caught:
         policy.generate(["hi"])
@@ -179,10 +179,10 @@ def test_key_never_leaks(server, secret):
 def test_bad_configuration_and_prompts(server, monkeypatch):
     monkeypatch.delenv(KEY_ENV, raising=False)
     with pytest.raises(ValueError, match=f"{KEY_ENV}.*not set"):
-        OpenAIChatPolicy(server.base_url, "tiny", api_key_env=KEY_ENV)
+        OpenAIChatBackend(server.base_url, "tiny", api_key_env=KEY_ENV)
     with pytest.raises(ValueError, match="http"):
-        OpenAIChatPolicy("localhost:8000", "tiny")
-    policy = OpenAIChatPolicy(server.base_url, "tiny")
+        OpenAIChatBackend("localhost:8000", "tiny")
+    policy = OpenAIChatBackend(server.base_url, "tiny")
     with pytest.raises(TypeError, match="token ids"):
         policy.generate([[1, 2, 3]])
     with pytest.raises(TypeError, match="prompt 1, message 0"):
@@ -193,9 +193,9 @@ def test_bad_configuration_and_prompts(server, monkeypatch):
 
 
 def test_backend_factory(server):
-    from agents.backends import make_policy
+    from agents.backends import make_backend
 
-    policy = make_policy("openai", server.base_url, "tiny")
-    assert isinstance(policy, OpenAIChatPolicy) and policy.generate(["x"])[0].text == "echo: x"
+    policy = make_backend("openai", server.base_url, "tiny")
+    assert isinstance(policy, OpenAIChatBackend) and policy.generate(["x"])[0].text == "echo: x"
     with pytest.raises(ValueError, match="unknown backend 'gpt'.*'hf'"):
-        make_policy("gpt")
+        make_backend("gpt")

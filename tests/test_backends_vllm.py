@@ -16,9 +16,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("vllm")
 
 from agents import models  # noqa: E402
-from agents.backends.hf import HFPolicy  # noqa: E402
-from agents.backends.vllm_backend import VLLMPolicy  # noqa: E402
-from agents.policy import SamplingConfig  # noqa: E402
+from agents.backends.hf import HFBackend  # noqa: E402
+from agents.backends.vllm_backend import VLLMBackend  # noqa: E402
+from agents.backends.base import SamplingConfig  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +36,7 @@ def hf():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # a shared 2-core machine: see tests/test_backends.py
     try:
-        yield HFPolicy(models.default_model_path(), device="cpu")
+        yield HFBackend(models.default_model_path(), device="cpu")
     except models.ModelNotAvailableError as error:
         pytest.skip(str(error))
     finally:
@@ -45,7 +45,7 @@ def hf():
 
 @pytest.fixture(scope="module")
 def engine(hf):
-    policy = VLLMPolicy(hf.path, kv_cache_memory_bytes=256 << 20, max_model_len=1024)
+    policy = VLLMBackend(hf.path, kv_cache_memory_bytes=256 << 20, max_model_len=1024)
     yield policy
     policy.close()
 

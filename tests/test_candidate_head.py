@@ -12,7 +12,7 @@ import pytest
 import envs
 from agents.agent import Decision
 from agents.parsing import parse_action
-from agents.policy import SamplingConfig
+from agents.backends.base import SamplingConfig
 from tests.toy_envs import CountdownEnv
 from training.rollout import RolloutConfig, Task, rollout
 from training.trainer import sampler_scores

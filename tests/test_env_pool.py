@@ -8,7 +8,7 @@ import pytest
 
 import envs
 from agents.agent import Agent
-from agents.policy import SamplingConfig
+from agents.backends.base import SamplingConfig
 from agents.tiny import TinyAgent
 from tests.toy_envs import CountdownEnv
 from training.rollout import RolloutConfig, Task, rollout

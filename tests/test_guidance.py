@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from agents.logprobs import processed_logprobs
-from agents.policy import SamplingConfig
+from agents.backends.base import SamplingConfig
 from agents.scripted import ExpertAgent
 from agents.tiny.agent import TinyAgent, batch_tensors
 from training.agent_factory import build_trainable

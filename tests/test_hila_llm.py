@@ -6,7 +6,7 @@ import yaml
 
 pytest.importorskip("transformers")
 
-from agents.backends.hf import HFPolicy  # noqa: E402
+from agents.backends.hf import HFBackend  # noqa: E402
 from envs.hila.env import HilaEnv  # noqa: E402
 from envs.hila.solvers import PolicySolver  # noqa: E402
 from envs.maestro.env import MaestroEnv  # noqa: E402
@@ -14,7 +14,7 @@ from envs.maestro.env import MaestroEnv  # noqa: E402
 
 @pytest.fixture(scope="module")
 def smollm2():
-    return HFPolicy("default", device="cpu")
+    return HFBackend("default", device="cpu")
 
 
 def test_smollm2_expert_answers_a_hila_deferral(smollm2):

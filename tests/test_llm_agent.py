@@ -14,14 +14,14 @@ import pytest
 from agents.agent import Decision
 from agents.llm import LLMAgent, build_llm_agent, decision_prompt
 from agents.parsing import ParserConfig, parse_action
-from agents.policy import Generation, Policy, SamplingConfig, check_prompts
+from agents.backends.base import Generation, Backend, SamplingConfig, check_prompts
 from agents.prompting import Memory, get_template
 from training.rollout import RolloutConfig, Task, rollout
 
 HOUSEHOLD = "agora/Household-v0"
 
 
-class ScriptedPolicy(Policy):
+class ScriptedBackend(Backend):
     """Replies with fixed texts in turn and remembers the prompts it got (no model)."""
 
     def __init__(self, replies: list[str]):
@@ -38,10 +38,10 @@ class ScriptedPolicy(Policy):
         ]
 
 
-class SpyPolicy(Policy):
+class SpyBackend(Backend):
     """A real backend whose every generation is kept, to compare with what the rollout stored."""
 
-    def __init__(self, inner: Policy):
+    def __init__(self, inner: Backend):
         self.inner = inner
         self.generations: list[Generation] = []
 
@@ -70,7 +70,7 @@ def test_decision_prompt_numbers_remembered_steps_like_a_replayed_memory():
 
 def test_llm_agent_parses_replies_and_bad_output_keeps_the_episode_going():
     valid = "<think>I should look.</think><action>  LOOK </action>"
-    policy = ScriptedPolicy([valid, "I have no idea what to do."])
+    policy = ScriptedBackend([valid, "I have no idea what to do."])
     agent = LLMAgent(policy, require_think=True)
     records = rollout(HOUSEHOLD, agent, [Task(seed=5, options={"split": "train"})],
                       RolloutConfig(group_size=2, max_turns=3, sampling=SamplingConfig(temperature=0)))
@@ -86,11 +86,11 @@ def test_llm_agent_parses_replies_and_bad_output_keeps_the_episode_going():
 
 
 def test_llm_agent_rejects_non_decisions_and_non_policies():
-    with pytest.raises(TypeError, match="Policy"):
+    with pytest.raises(TypeError, match="Backend"):
         LLMAgent("hf")
     with pytest.raises(TypeError, match="decision 0"):
-        LLMAgent(ScriptedPolicy(["x"])).act([{"task": "t"}])
-    assert LLMAgent(ScriptedPolicy(["x"])).act([]) == []
+        LLMAgent(ScriptedBackend(["x"])).act([{"task": "t"}])
+    assert LLMAgent(ScriptedBackend(["x"])).act([]) == []
 
 
 def test_build_llm_agent_checks_its_arguments():
@@ -147,7 +147,7 @@ def agent(torch):
 @pytest.fixture(scope="module")
 def rolled(agent):
     """One household task, 2 copies x 2 turns sampled at T=1 through the rollout, with a spy on the backend."""
-    spy = SpyPolicy(agent.policy)
+    spy = SpyBackend(agent.policy)
     records = rollout(HOUSEHOLD, LLMAgent(spy), [Task(seed=3, options={"split": "train"})],
                       RolloutConfig(group_size=2, memory_k=2, max_turns=2,
                                     sampling=SamplingConfig(temperature=1.0, max_tokens=24, seed=0)))

@@ -14,7 +14,7 @@ pytest.importorskip("vllm")
 
 from agents import models  # noqa: E402
 from agents.llm.trainable import TrainableLLMAgent  # noqa: E402
-from agents.policy import SamplingConfig  # noqa: E402
+from agents.backends.base import SamplingConfig  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,7 @@ import ray  # agora[ray]: `make test` installs it
 
 import envs
 from agents.agent import Agent
-from agents.policy import Generation
+from agents.backends.base import Generation
 from agents.scripted import ExpertAgent
 from training.agent_factory import build_trainable
 from training.config import load_config, training_rollout

@@ -1,6 +1,6 @@
 import envs
 from agents.agent import Agent
-from agents.policy import Generation
+from agents.backends.base import Generation
 from agents.scripted import ExpertAgent, RandomAgent
 from tests.toy_envs import CountdownEnv
 from training.records import read_jsonl, write_jsonl

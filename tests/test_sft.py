@@ -12,7 +12,7 @@ import pytest
 
 import envs
 from agents.agent import Agent
-from agents.policy import Generation, SamplingConfig
+from agents.backends.base import Generation, SamplingConfig
 from tests.toy_envs import CountdownEnv
 from training.cli import main
 from training.records import read_jsonl

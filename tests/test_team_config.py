@@ -113,7 +113,7 @@ class Echo:
         self.seen = []
 
     def act(self, decisions, sampling=None):
-        from agents.policy import Generation
+        from agents.backends.base import Generation
 
         self.seen += decisions
         return [Generation(d.task, [1], [2], [0.0], "stop") for d in decisions]

@@ -11,7 +11,7 @@ import torch
 
 import envs
 from agents.agent import Decision
-from agents.policy import SamplingConfig
+from agents.backends.base import SamplingConfig
 from training.cli import main
 from training.config import load_config
 from training.records import StepRecord

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from agents.agent import Decision
-from agents.policy import SamplingConfig
+from agents.backends.base import SamplingConfig
 from agents.tiny import TinyAgent, TinyConfig
 from agents.tiny.agent import batch_tensors
 from agents.tiny.tokenizer import ACTION, PAIR, WORD, action_ids, hashed_id, kind_of, text_ids

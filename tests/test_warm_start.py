@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from agents.policy import SamplingConfig
+from agents.backends.base import SamplingConfig
 from agents.scripted import ExpertAgent
 from agents.tiny import TinyAgent, TinyConfig
 from training.config import ConfigError, load_config

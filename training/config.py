@@ -27,7 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from agents.llm.lora import LoraConfig
-from agents.policy import SamplingConfig
+from agents.backends.base import SamplingConfig
 from agents.prompting import DEFAULT_MEMORY_K
 from agents.team_config import TeamConfig
 from agents.tiny.config import TinyConfig

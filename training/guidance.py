@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from agents.agent import Agent, Decision
-from agents.policy import Generation, SamplingConfig
+from agents.backends.base import Generation, SamplingConfig
 
 CYCLE = 3  # updates per adaptation cycle: two to measure, the third compares
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import envs
 from agents.agent import Agent, Decision
-from agents.policy import Generation, SamplingConfig
+from agents.backends.base import Generation, SamplingConfig
 from agents.prompting import DEFAULT_MEMORY_K
 from training.guidance import act_with_guidance, guided_rows
 from training.records import StepRecord

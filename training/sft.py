@@ -31,7 +31,7 @@ import torch
 from agents.agent import Agent, Decision
 from agents.backends.hf import _accepts_logits_to_keep
 from agents.llm.candidate_head import HEAD, candidate_policy
-from agents.policy import Generation, SamplingConfig
+from agents.backends.base import Generation, SamplingConfig
 from training.guidance import expert_action
 from training.records import StepRecord, read_jsonl, write_jsonl
 from training.rollout import RolloutConfig, rollout

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from agents.agent import Agent, Decision
-from agents.policy import Generation, SamplingConfig
+from agents.backends.base import Generation, SamplingConfig
 from agents.scripted import ExpertAgent
 from agents.tiny.agent import TinyAgent
 from training.records import StepRecord

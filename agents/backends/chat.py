@@ -6,7 +6,7 @@ same prompt gives the same ``prompt_ids`` whether it is sampled by ``hf`` or ``v
 
 from __future__ import annotations
 
-from agents.policy import Prompt, as_messages, is_token_prompt
+from agents.backends.base import Prompt, as_messages, is_token_prompt
 
 
 def encode_prompt(tokenizer, prompt: Prompt) -> list[int]:

@@ -9,7 +9,7 @@ The checkpoint's own generation defaults (top_k, repetition penalty, ...) are ig
 the :class:`SamplingConfig` is the whole story.
 
 The model is a public attribute: a trainer may share it (weights update in place) or push new
-weights with :meth:`HFPolicy.load_state_dict`.
+weights with :meth:`HFBackend.load_state_dict`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import torch
 from agents.backends.chat import encode_prompt, stop_token_ids
 from agents.logprobs import entropy, processed_logprobs
 from agents.models import resolve_model_path
-from agents.policy import Generation, Policy, Prompt, SamplingConfig, check_prompts
+from agents.backends.base import Generation, Backend, Prompt, SamplingConfig, check_prompts
 
 
 def _accepts_logits_to_keep(model) -> bool:
@@ -81,8 +81,8 @@ def response_logprobs(
     return picked, mask, entropy(logprobs).masked_fill(~mask, 0.0)
 
 
-class HFPolicy(Policy):
-    """A transformers causal LM as a :class:`Policy`.
+class HFBackend(Backend):
+    """A transformers causal LM as a :class:`Backend`.
 
     ``model``: ``None``/``"default"`` for the embedded SmolLM2-135M-Instruct, a local checkpoint
     directory, or an already-built model object (then ``tokenizer`` is required).
@@ -125,7 +125,7 @@ class HFPolicy(Policy):
         return next(self.model.parameters()).device
 
     def __repr__(self) -> str:
-        return f"HFPolicy(model={str(self.path or type(self.model).__name__)!r}, device={self.device})"
+        return f"HFBackend(model={str(self.path or type(self.model).__name__)!r}, device={self.device})"
 
     # --- sampling ---------------------------------------------------------------------
     def generate(self, prompts: Sequence[Prompt], sampling: SamplingConfig | None = None) -> list[Generation]:
@@ -247,7 +247,7 @@ class HFPolicy(Policy):
         self.model.load_state_dict(state_dict, strict=strict)
 
     def save_checkpoint(self, path: str | os.PathLike) -> Path:
-        """Write model and tokenizer as a plain checkpoint (what ``VLLMPolicy.update_weights`` reads)."""
+        """Write model and tokenizer as a plain checkpoint (what ``VLLMBackend.update_weights`` reads)."""
         path = Path(path)
         self.model.save_pretrained(path, safe_serialization=True)
         self.tokenizer.save_pretrained(path)

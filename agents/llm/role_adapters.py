@@ -18,7 +18,7 @@ import torch
 
 from agents.agent import Decision, TokenScores, TrainableAgent
 from agents.llm.trainable import TrainableLLMAgent
-from agents.policy import Generation, SamplingConfig
+from agents.backends.base import Generation, SamplingConfig
 
 
 class RoleAdapters:

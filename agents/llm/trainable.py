@@ -2,9 +2,9 @@
 
 Rollouts come from one of two samplers:
 
-    hf    an :class:`HFPolicy` that shares the trained model object: an optimizer step is
+    hf    an :class:`HFBackend` that shares the trained model object: an optimizer step is
           visible to the next rollout at once, nothing is copied.
-    vllm  a :class:`VLLMPolicy` engine with its own copy of the weights: after every update
+    vllm  a :class:`VLLMBackend` engine with its own copy of the weights: after every update
           (and after loading a checkpoint) the full weights, LoRA folded in, are written to a
           temporary directory and reloaded by the engine (``after_update``).
 
@@ -36,14 +36,14 @@ import torch.nn.functional as F
 
 from agents.agent import Decision, TokenScores, TrainableAgent, candidate_index
 from agents.backends.chat import encode_prompt
-from agents.backends.hf import HFPolicy, response_logprobs
+from agents.backends.hf import HFBackend, response_logprobs
 from agents.llm.agent import LLMAgent
 from agents.llm.candidate_head import HEAD, candidate_policy, candidate_replies
 from agents.llm.lora import LoraConfig, as_lora_config
 from agents.llm.weights import save_merged
 from agents.models import resolve_model_path
 from agents.parsing import parse_action
-from agents.policy import Generation, SamplingConfig
+from agents.backends.base import Generation, SamplingConfig
 
 def expert_reply(action: str, require_think: bool) -> str:
     """The reply text that takes ``action`` in the rollout's response format (guided rollouts)."""
@@ -68,7 +68,7 @@ class TrainableLLMAgent(LLMAgent, TrainableAgent):
     ``bf16``/``gradient_checkpointing``: ``None`` = on when training on a GPU.
     ``micro_batch_size``: rows per forward pass in ``token_scores``; bounds memory when scoring
     a whole batch without gradients (with gradients, the trainer's ``grad_accum`` does).
-    ``vllm_options`` go to :class:`VLLMPolicy` (``gpu_memory_utilization``, ``max_model_len``, ...).
+    ``vllm_options`` go to :class:`VLLMBackend` (``gpu_memory_utilization``, ``max_model_len``, ...).
     ``action_head``: ``"generate"`` (free replies, parsed) or ``"score_candidates"`` (a softmax over
     the admissible actions, :mod:`agents.llm.candidate_head`; it runs on this model, never on vLLM).
     """
@@ -139,11 +139,11 @@ class TrainableLLMAgent(LLMAgent, TrainableAgent):
 
         self._weights_dir = None
         if rollout_backend == "hf":
-            policy = HFPolicy(self.model, self.tokenizer)  # the same object: updates are seen at once
+            policy = HFBackend(self.model, self.tokenizer)  # the same object: updates are seen at once
         else:
-            from agents.backends.vllm_backend import VLLMPolicy
+            from agents.backends.vllm_backend import VLLMBackend
 
-            policy = VLLMPolicy(self.path, seed=seed, **(vllm_options or {}))
+            policy = VLLMBackend(self.path, seed=seed, **(vllm_options or {}))
             self._weights_dir = tempfile.mkdtemp(prefix="agora-rollout-weights-")
         super().__init__(policy, require_think=require_think, sampling=sampling)
 
@@ -321,7 +321,7 @@ class TrainableLLMAgent(LLMAgent, TrainableAgent):
             if key not in ("policy", "_weights_dir"):
                 setattr(clone, key, copy.deepcopy(value, memo))
         clone.rollout_backend, clone._weights_dir = "hf", None
-        clone.policy = HFPolicy(clone.model, clone.tokenizer)
+        clone.policy = HFBackend(clone.model, clone.tokenizer)
         return clone
 
     def close(self) -> None:

@@ -4,7 +4,7 @@
 ``W + scale * B @ A`` for every LoRA layer, computed in float32 and cast to the base dtype, without
 touching the training model: merging and unmerging in place would round bf16 base weights a
 little further each update. ``save_merged`` writes them with the model config into a directory
-that ``VLLMPolicy.update_weights`` reloads from.
+that ``VLLMBackend.update_weights`` reloads from.
 """
 
 from __future__ import annotations

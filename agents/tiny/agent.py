@@ -20,7 +20,7 @@ import torch
 
 from agents.agent import Decision, TokenScores, TrainableAgent, candidate_index
 from agents.logprobs import entropy, processed_logprobs
-from agents.policy import Generation, SamplingConfig
+from agents.backends.base import Generation, SamplingConfig
 from agents.tiny.config import TinyConfig
 from agents.tiny.model import TinyScorer
 from agents.tiny.tokenizer import action_ids, context_ids, outcome_matches

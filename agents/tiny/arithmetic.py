@@ -38,7 +38,7 @@ from torch import nn
 
 from agents.agent import Decision, TokenScores, TrainableAgent
 from agents.logprobs import entropy, processed_logprobs
-from agents.policy import Generation, SamplingConfig
+from agents.backends.base import Generation, SamplingConfig
 
 VOCAB = 2048  # hashed word ids (0 is padding)
 DIM = 16

@@ -51,11 +51,11 @@ class SimulatedSolver:
 
 
 class PolicySolver:
-    """An LLM answer-writer or expert through an agora :class:`agents.policy.Policy`."""
+    """An LLM answer-writer or expert through an agora :class:`agents.backends.base.Backend`."""
 
     def __init__(self, policy, instruction: str = "Solve the problem. End with 'answer: <answer>'.",
                  max_tokens: int = 128, temperature: float = 0.0):
-        from agents.policy import SamplingConfig  # agents is optional for envs: imported on use
+        from agents.backends.base import SamplingConfig  # agents is optional for envs: imported on use
 
         self.policy = policy
         self.instruction = instruction

@@ -50,11 +50,11 @@ class ExpertEntry:
 def _build_solver(backend: str | dict, accuracy: dict[str, float]):
     if backend == "simulated":
         return SimulatedSolver(accuracy)
-    from agents.backends import make_policy  # only a model backend needs agents
+    from agents.backends import make_backend  # only a model backend needs agents
 
     options = dict(backend)
     max_tokens = options.pop("max_tokens", 128)
-    return PolicySolver(make_policy(options.pop("type"), **options), max_tokens=max_tokens)
+    return PolicySolver(make_backend(options.pop("type"), **options), max_tokens=max_tokens)
 
 
 def parse_entries(data: object, where: str = "registry") -> list[ExpertEntry]:

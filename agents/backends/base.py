@@ -1,4 +1,4 @@
-"""The policy interface: a batch of prompts in, one :class:`Generation` per row out.
+"""The backend interface: a batch of prompts in, one :class:`Generation` per row out.
 
 A prompt is one of
 - a list of chat messages (``[{"role": "user", "content": "..."}]``), formatted with the
@@ -83,7 +83,7 @@ class Generation:
         return self.prompt_ids is not None and self.response_ids is not None
 
 
-class Policy(ABC):
+class Backend(ABC):
     """Anything that turns a batch of prompts into generations."""
 
     @abstractmethod
