@@ -134,6 +134,7 @@ class TeamTrainer(Trainer):
         self.losses = {l.name: self._loss_config(l) for l in self.learners}
         self.loss_spec = LOSSES.get(config.algorithm.loss)
         self.reference = self.epo = self.guidance = None  # a team trains without KL, EPO or guidance
+        self.env_pool = None  # multi-agent copies are made fresh each rollout
         self.update = 0
         self.stopped_by = None
         self.log = MetricsLog(self.out, config.log)
