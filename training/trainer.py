@@ -126,11 +126,12 @@ class Trainer:
         (self.out / "config.yaml").write_text(dump_config(config))
         # Training envs live across updates: in this process (idle ones closed by run()'s end), or
         # on Ray env actors (config section `ray`; ended by close()).
-        self.env_pool = envs.EnvPool()
         if config.ray.active:
             from training.ray_pool import RayEnvPool
 
             self.env_pool = RayEnvPool(config.env, config.env_kwargs, config.ray)
+        else:
+            self.env_pool = envs.EnvPool()
 
     # --- one update --------------------------------------------------------------------
     def rollout_config(self, update: int) -> RolloutConfig:
