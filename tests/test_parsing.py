@@ -179,7 +179,9 @@ def test_one_megabyte_inputs_finish_quickly(text):
     parsed = parse_action(text)
     elapsed = time.perf_counter() - start
     check_invariants(text, parsed, ParserConfig())
-    assert elapsed < 2.0, f"took {elapsed:.2f}s"
+    # Not a speed target (that would be a benchmark): catastrophic regex backtracking on 1 MB takes
+    # hours, a linear parse milliseconds, so a minute tells the two apart on any machine.
+    assert elapsed < 60.0, f"took {elapsed:.2f}s: the parser backtracks"
 
 
 def test_huge_action_is_cut_and_invalid():

@@ -282,6 +282,38 @@ def test_outcome_matches_count_the_task_words_seen_after_an_actions_last_use():
     assert outcome_matches("put two box in armchair.", now, [], actions, 50) == [0, 0, 0, 0]
 
 
+def test_outcome_matches_ignore_the_observations_own_phrasing():
+    from agents.tiny.tokenizer import outcome_matches
+
+    task = "put some spraybottle on drawer."  # content words: spraybottle, drawer
+    memory = [
+        ("You are in the middle of a room.", "go to cabinet 1"),
+        ("You arrive at cabinet 1. On the cabinet 1, you see a soapbar 1.", "go to toilet 1"),
+        ("You arrive at toilet 1. On the toilet 1, you see a spraybottle 2.", "go to drawer 1"),
+    ]
+    now = "You arrive at drawer 1. The drawer 1 is closed."
+    # "on", "a" and "some" of the task are in every "On the X, you see a ..." and count for nothing
+    assert outcome_matches(task, now, memory, ["go to cabinet 1", "go to toilet 1", "go to drawer 1", "go to shelf 1"], 50) == [0, 1, 1, 0]
+
+
+def test_a_dead_end_is_an_action_taken_before_whose_outcome_showed_nothing_of_the_task():
+    from agents.tiny.model import N_FEATURES
+
+    agent = TinyAgent(SMALL)
+    with torch.no_grad():  # score = the dead-end weight alone (the other output layers start at zero)
+        agent.model.linear.bias[N_FEATURES - 1] = -5.0
+    memory = [
+        ("You are in the middle of a room.", "go to cabinet 1"),
+        ("You arrive at cabinet 1. On the cabinet 1, you see a soapbar 1.", "go to toilet 1"),
+        ("You arrive at toilet 1. On the toilet 1, you see a spraybottle 2.", "go to bathtubbasin 1"),
+    ]
+    candidates = ["go to cabinet 1", "go to toilet 1", "go to shelf 1"]  # searched, showed the object, never visited
+    d = Decision("put some spraybottle on drawer.", "You arrive at bathtubbasin 1.", candidates, memory)
+    scores = agent.token_scores(*zip(*[(g.prompt_ids, [i], g.extra) for i, g in enumerate(agent.act([d] * 3))]))
+    dead, seen_it, fresh = scores.logprobs.flatten().tolist()
+    assert seen_it == pytest.approx(fresh, abs=1e-6) and dead - fresh == pytest.approx(-5.0, abs=1e-5)
+
+
 @pytest.mark.parametrize("prior", [0.0, 2.0])
 def test_novelty_prior_makes_a_repeated_action_less_likely_by_its_factor(prior):
     agent = TinyAgent(SMALL.model_copy(update={"novelty_prior": prior}))

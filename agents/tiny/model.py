@@ -14,9 +14,11 @@ ids (so it works for words never seen in training):
   rewarded in training is not scored by extrapolation: "take mug 1 from coffeemachine 1" matches
   two task words only when it takes back the mug just put in place), whether the verb itself
   occurs in each segment ("cool" in "cool some mug and ..."), how often this exact action was
-  already taken (stops loops), and how many task words the observation after its last use
-  showed (``outcome``, also as levels: go back to where the goal object was seen), also feed a
-  direct linear term of the score;
+  already taken (stops loops), how many task words the observation after its last use
+  showed (``outcome``, also as levels: go back to where the goal object was seen) and whether it
+  was taken and showed none of them (a dead end: a searched place, not worth another visit; the
+  one interaction of the two a linear term cannot form), also feed a direct linear term of the
+  score;
 - a command's first word is its verb; its embedding joins the candidate's, and sets the weights
   of the linear term (so "take" + task match can count for much more than "go" + task match);
 - the context: mean-pooled embeddings of each segment, the episode-progress bucket, the
@@ -46,10 +48,10 @@ TASK_SEG = SEGMENTS.index("task")
 MEM_ACT_SEG = SEGMENTS.index("mem_act")
 # Per segment: how many of the candidate's words and word pairs occur there (as levels), and
 # whether its verb does; then how often the exact action was already taken (remembered, and last);
-# then the task words its last outcome showed (as levels).
+# then the task words its last outcome showed (as levels), and whether it was taken and showed none.
 MATCH_LEVELS = 3  # match counts enter as one-hot levels 1, 2, 3+ (0 = none of them)
 REPEATS = slice((2 * MATCH_LEVELS + 1) * N_SEG, (2 * MATCH_LEVELS + 1) * N_SEG + 2)
-N_FEATURES = REPEATS.stop + MATCH_LEVELS
+N_FEATURES = REPEATS.stop + MATCH_LEVELS + 1
 N_CONTEXT_FEATURES = N_SEG - 1  # share of the task's words found in each other segment
 CROSS_RANK = 16  # rank of the task word x candidate word weights
 
@@ -125,8 +127,10 @@ class TinyScorer(nn.Module):
 
         repeats = (counts * (kind == ACTION).float().unsqueeze(-1)).sum(2)[..., MEM_ACT_SEG:]  # [B, C, 2]
         verb_found = present[:, :, 0]  # [B, C, S]: "cool" in "cool the mug ..." tasks, "open" after "open"
+        dead_end = ((repeats[..., :1] > 0) & (outcome.unsqueeze(-1) == 0)).float()
         features = torch.cat(
-            [_levels(word_matches), _levels(pair_matches), verb_found, torch.log1p(repeats), _levels(outcome.unsqueeze(-1))],
+            [_levels(word_matches), _levels(pair_matches), verb_found, torch.log1p(repeats), _levels(outcome.unsqueeze(-1)),
+             dead_end],
             dim=-1,
         )
 

@@ -24,7 +24,10 @@ can count how often it already took exactly this action; then the distinct verbs
 Besides the context, each candidate gets one number from the memory (:func:`outcome_matches`): how
 many of the task's words the observation that followed its last use showed ("go to shelf 2" led to
 "... you see a box 2, a box 1" for "put two box in armchair"), so the policy can go back to where it
-saw what the task needs.
+saw what the task needs. Only the task's content words count: the observations' own phrasing
+("On the drawer 1, you see a ...", "In it, ...") would otherwise match "on", "a" and "in" of
+"put some spraybottle on drawer" after every visit, and a place that showed nothing of the task
+would look like one that did.
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ HASH_BITS = 22
 WORD, PAIR, ACTION, VERB = 0, 1, 2, 3
 
 _WORDS = re.compile(r"[a-z]+|[0-9]+")
+# Words of task phrasing that observations also use for their own phrasing; not evidence of the task.
+FUNCTION_WORDS = frozenset(
+    "a an and at examine find in is it look of on put some the them then to two under with you see".split()
+)
 
 
 def hashed_id(kind: int, text: str) -> int:
@@ -116,7 +123,7 @@ def outcome_matches(task: str, observation: str, memory: list[tuple[str, str]], 
     """Per candidate action: how many distinct task words were in the observation that followed the
     last time that action was taken (0 if it never was). ``memory`` holds (observation, action)
     pairs, oldest first; the current ``observation`` followed the last of them."""
-    task_words = word_set(task, max_words)
+    task_words = word_set(task, max_words) - FUNCTION_WORDS
     after = [obs for obs, _ in memory[1:]] + [observation]
     last_match = {
         action_key(action, max_words): len(task_words & word_set(outcome, max_words))

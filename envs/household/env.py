@@ -28,6 +28,13 @@ Constructor kwargs (the defaults of every episode):
                   tasks: a target receptacle holds a goal object). Undoing progress (putting the
                   object back down elsewhere, taking the first of two back out) costs what doing
                   it paid, so loops earn nothing; an episode's bonuses sum to phi(end).
+    revisit_cost  0 (default) or a charge for each step that leaves the world in a state the
+                  episode was already in (where the agent stands, what it holds, what is open,
+                  where every object is, what is processed or switched on): going back to a
+                  searched place, open/close alternation, repeating "cool" or a failed command.
+                  Added to any shaping, in every mode; wins are unaffected. Under group-relative
+                  estimators it tells failed episodes apart early on (the one that searched
+                  new places beats the one that went in circles), when no copy of a task wins.
 
 ``reset(seed=s, options=...)``; every option is optional:
     task          a ``TaskSpec`` (or its dict) to play as is; the other options are then ignored
@@ -80,6 +87,7 @@ class HouseholdEnv(TextEnv):
         max_steps: int | None = None,
         shaped_reward: bool | str = False,
         type_weights: dict[str, float] | None = None,
+        revisit_cost: float = 0.0,
         render_mode: str | None = None,
     ):
         super().__init__(render_mode=render_mode)
@@ -95,6 +103,9 @@ class HouseholdEnv(TextEnv):
         if shaped_reward not in _SHAPING_MODES:
             raise ValueError(f"shaped_reward must be one of {_SHAPING_MODES}, got {shaped_reward!r}")
         self.shaped_reward = {True: "milestones"}.get(shaped_reward, shaped_reward)
+        if isinstance(revisit_cost, bool) or not isinstance(revisit_cost, (int, float)) or not 0 <= revisit_cost <= 1:
+            raise ValueError(f"revisit_cost must be a number in [0, 1], got {revisit_cost!r}")
+        self.revisit_cost = float(revisit_cost)
         self.task_spec: TaskSpec | None = None
         self.world: HouseholdWorld | None = None
         self.max_steps = max_steps or get_difficulty(difficulty).max_steps
@@ -122,6 +133,7 @@ class HouseholdEnv(TextEnv):
         self._potential = self._phi() if self.shaped_reward == "potential" else 0.0
         self._goal_version = -1
         self._goal_cache = False
+        self._seen_states = {self.world.state_key()} if self.revisit_cost else set()
         return self.world.intro()
 
     def _pick_task(self, options: dict, difficulty) -> TaskSpec:
@@ -156,6 +168,8 @@ class HouseholdEnv(TextEnv):
             reward = self._shaping()
         elif self.shaped_reward == "potential":
             reward += self._potential_change()
+        if self.revisit_cost and not won:
+            reward -= self._revisit_charge()
         truncated = not won and self._steps >= self.max_steps
         return StepOutcome(
             obs=feedback, reward=reward, terminated=won, truncated=truncated, action_valid=valid, won=won
@@ -184,6 +198,13 @@ class HouseholdEnv(TextEnv):
             self._goal_version = self.world.version
             self._goal_cache = self.world.goal_satisfied()
         return self._goal_cache
+
+    def _revisit_charge(self) -> float:
+        state = self.world.state_key()
+        if state in self._seen_states:
+            return self.revisit_cost
+        self._seen_states.add(state)
+        return 0.0
 
     def _potential_change(self) -> float:
         before, self._potential = self._potential, self._phi()

@@ -108,6 +108,13 @@ class HouseholdWorld:
         twin._commands = None
         return twin
 
+    def state_key(self) -> tuple:
+        """Everything a command can change, hashable: equal keys are the same world state."""
+        return (
+            self.location, self.held, frozenset(self.opened), tuple(self.container.items()),
+            frozenset(self.clean), frozenset(self.hot), frozenset(self.cool), frozenset(self.sliced), frozenset(self.toggled),
+        )
+
     # --- commands ------------------------------------------------------------------------
     def commands(self) -> dict[str, tuple]:
         """Every admissible command in this state, mapped to (handler, *args)."""
