@@ -34,6 +34,7 @@ def build_trainable(config: TrainConfig) -> TrainableAgent:
         gradient_checkpointing=t.gradient_checkpointing,
         seed=t.seed,
         action_head=p.action_head,
+        local_engine=not (config.ray.active and config.ray.engine_actor),  # the trainer starts one on Ray
     )
 
 

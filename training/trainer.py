@@ -132,6 +132,16 @@ class Trainer:
             self.env_pool = RayEnvPool(config.env, config.env_kwargs, config.ray)
         else:
             self.env_pool = envs.EnvPool()
+        self.engine = None  # the generation engine on its own Ray actor (ray.engine_actor); ended by close()
+        if config.ray.active and config.ray.engine_actor:
+            from agents.backends.ray_engine import RemoteBackend
+
+            try:
+                self.engine = RemoteBackend(agent.engine_spec(), num_cpus=config.ray.engine_cpus, num_gpus=config.ray.engine_gpus)
+                agent.sample_on(self.engine)
+            except BaseException:
+                self.close()  # the env actors (and a local Ray) end too
+                raise
 
     # --- one update --------------------------------------------------------------------
     def rollout_config(self, update: int) -> RolloutConfig:
@@ -356,7 +366,9 @@ class Trainer:
                       f"{budget_s / 60:g}-minute budget (train.max_minutes)", file=sys.stderr)
 
     def close(self) -> None:
-        """End what the trainer started: its envs, the Ray env actors (and a local Ray). Safe to call twice."""
+        """End what the trainer started: its envs, the Ray actors (and a local Ray). Safe to call twice."""
+        if self.engine is not None:
+            self.engine.close()
         if self.env_pool is not None:
             self.env_pool.close()
             self.env_pool = None
