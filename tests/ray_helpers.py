@@ -39,3 +39,10 @@ def local_ray_session(num_cpus: int = 2):
     for p in left:
         p.kill()
     assert not left, f"Ray left processes running: {[p.name() for p in left]}"
+
+
+def assert_process_ends(pid: int, within_s: float = 20.0) -> None:
+    deadline = time.time() + within_s
+    while psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE and time.time() < deadline:
+        time.sleep(0.2)
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE, f"process {pid} still runs"

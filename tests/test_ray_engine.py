@@ -4,9 +4,6 @@ weights reach it through Ray, and it ends with the trainer.
 
 SmolLM2-135M-Instruct on the CPU; one local Ray for the module, no Ray process may outlive it."""
 
-import time
-
-import psutil
 import pytest
 import torch
 
@@ -19,7 +16,7 @@ from training.config import load_config
 from training.rollout import Task, rollout
 from training.trainer import Trainer
 
-from tests.ray_helpers import local_ray_session
+from tests.ray_helpers import assert_process_ends, local_ray_session
 
 PROMPTS = [
     [{"role": "user", "content": "Name a colour."}],
@@ -106,7 +103,4 @@ def test_a_trainer_with_an_engine_actor_syncs_lora_adapters_and_ends_the_actor(t
     finally:
         trainer.close()
         agent.close()
-    deadline = time.time() + 20
-    while psutil.pid_exists(pid) and time.time() < deadline:
-        time.sleep(0.2)
-    assert not psutil.pid_exists(pid)
+    assert_process_ends(pid)

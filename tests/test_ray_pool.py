@@ -185,6 +185,12 @@ def test_the_ray_section_is_documented_and_checked():
     assert load_config(None, ["ray.address=auto", "ray.env_actors=3"]).ray.active  # an address turns Ray on
     with pytest.raises(ConfigError, match="ray.step_timeout_s"):
         load_config(None, ["ray.enabled=true", "ray.step_timeout_s=0"])
+    with pytest.raises(ConfigError, match="'ray.engine_actor' does not apply with policy.backend='tiny'"):
+        load_config(None, ["ray.enabled=true", "ray.engine_actor=true"])  # the tiny policy samples in process
+    with pytest.raises(ConfigError, match="'ray.learner_gpus' does not apply with ray.learner_actor=False"):
+        load_config(None, ["ray.enabled=true", "ray.learner_gpus=1"])
+    both = load_config(None, ["ray.enabled=true", "policy.backend=hf", "ray.engine_actor=true", "ray.learner_actor=true"])
+    assert both.ray.local_cpus() == 4  # 2 env actors x 1 + the engine's 1 + the learner's 1
 
 
 def test_past_the_rollout_timeout_the_groups_still_playing_are_dropped(monkeypatch):

@@ -241,7 +241,7 @@ class RayConfig(Section):
     )
     num_cpus: int | None = Field(
         None, ge=1, description="ray: CPUs of the local Ray the run starts; null = env_actors x cpus_per_env_actor "
-        "(+ engine_cpus)"
+        "(+ engine_cpus, learner_cpus)"
     )
     env_actors: int = Field(2, ge=1, description="ray: env actors; each holds whole groups and steps all its envs in one call a turn")
     cpus_per_env_actor: float = Field(1.0, gt=0, description="ray: CPUs each env actor reserves (placement)")
@@ -267,6 +267,13 @@ class RayConfig(Section):
     )
     engine_cpus: float = Field(1.0, gt=0, description="ray: CPUs the engine actor reserves (placement)")
     engine_gpus: float = Field(0.0, ge=0, description="ray: GPUs the engine actor reserves (placement; vllm on a GPU: 1)")
+    learner_actor: bool = Field(
+        False, description="ray: run the policy update (scores, loss, backward, optimizer) on a learner actor; the driver "
+        "sends each batch, gets the new weights back and writes the checkpoints"
+    )
+    learner_cpus: float = Field(1.0, gt=0, description="ray: CPUs the learner actor reserves (placement)")
+    learner_gpus: float = Field(0.0, ge=0, description="ray: GPUs the learner actor reserves (placement; train.device "
+                                "auto then trains on one)")
 
     @property
     def active(self) -> bool:
@@ -276,7 +283,8 @@ class RayConfig(Section):
         """CPUs a local Ray needs for the actors (``num_cpus`` when given)."""
         if self.num_cpus is not None:
             return self.num_cpus
-        need = self.env_actors * self.cpus_per_env_actor + (self.engine_cpus if self.engine_actor else 0)
+        need = (self.env_actors * self.cpus_per_env_actor + (self.engine_cpus if self.engine_actor else 0)
+                + (self.learner_cpus if self.learner_actor else 0))
         return max(1, math.ceil(need))
 
 
@@ -552,6 +560,10 @@ def inapplicable_settings(config: TrainConfig, *, only_set: bool = True) -> list
         rules.append(("ray.max_restarts", "ray.restart_failed_env_actors"))
     if not config.ray.engine_actor:
         rules += [("ray.engine_cpus", "ray.engine_actor"), ("ray.engine_gpus", "ray.engine_actor")]
+    if not config.ray.learner_actor:
+        rules += [("ray.learner_cpus", "ray.learner_actor"), ("ray.learner_gpus", "ray.learner_actor")]
+    if config.team is not None or config.trainer == "hila":  # their own update loops
+        rules.append(("ray.learner_actor", "team" if config.team is not None else "trainer"))
     if config.team is not None:  # nothing below is sampled by one engine
         rules.append(("ray.engine_actor", "team"))
     elif config.policy.backend == "tiny":

@@ -132,16 +132,21 @@ class Trainer:
             self.env_pool = RayEnvPool(config.env, config.env_kwargs, config.ray)
         else:
             self.env_pool = envs.EnvPool()
-        self.engine = None  # the generation engine on its own Ray actor (ray.engine_actor); ended by close()
-        if config.ray.active and config.ray.engine_actor:
-            from agents.backends.ray_engine import RemoteBackend
+        # The generation engine and the update on their own Ray actors (ray.engine_actor, ray.learner_actor).
+        self.engine = self.learner = None
+        try:
+            if config.ray.active and config.ray.engine_actor:
+                from agents.backends.ray_engine import RemoteBackend
 
-            try:
                 self.engine = RemoteBackend(agent.engine_spec(), num_cpus=config.ray.engine_cpus, num_gpus=config.ray.engine_gpus)
                 agent.sample_on(self.engine)
-            except BaseException:
-                self.close()  # the env actors (and a local Ray) end too
-                raise
+            if config.ray.active and config.ray.learner_actor:
+                from training.ray_learner import RemoteLearner
+
+                self.learner = RemoteLearner(config)
+        except BaseException:
+            self.close()  # the env actors (and a local Ray) end too
+            raise
 
     # --- one update --------------------------------------------------------------------
     def rollout_config(self, update: int) -> RolloutConfig:
@@ -261,7 +266,7 @@ class Trainer:
         records = self.collect(k)
         t_rollout = time.perf_counter() - t0
         advantages = compute_advantages(records, self.config)
-        stats = self.optimize(records, advantages, k)
+        stats = self.optimize(records, advantages, k) if self.learner is None else self.learner.optimize(self, records, advantages, k)
         t_total = time.perf_counter() - t0
         outcomes = episode_outcomes(records)
         self.update += 1
@@ -367,23 +372,28 @@ class Trainer:
 
     def close(self) -> None:
         """End what the trainer started: its envs, the Ray actors (and a local Ray). Safe to call twice."""
-        if self.engine is not None:
-            self.engine.close()
+        for actor in (self.engine, self.learner):
+            if actor is not None:
+                actor.close()
         if self.env_pool is not None:
             self.env_pool.close()
             self.env_pool = None
 
     # --- checkpoints -------------------------------------------------------------------
     def save(self) -> Path:
+        if self.learner is None:
+            optimizer = self.optimizer.state_dict()
+            reference = self.reference.state_dict() if self.reference is not None else None
+        else:  # both live on the learner actor
+            optimizer, reference = self.learner.checkpoint_state()
         state = {
             "update": self.update,
-            "optimizer": self.optimizer.state_dict(),
+            "optimizer": optimizer,
             "scheduler": self.scheduler.state_dict(),
             "epo": self.epo.state_dict() if self.epo is not None else None,
             "guidance": self.guidance.state_dict() if self.guidance is not None else None,
             "rng": ckpt.rng_state(),
         }
-        reference = self.reference.state_dict() if self.reference is not None else None
         return ckpt.save(self.out, self.update, self.agent.state_dict(), state, reference, self.log.history)
 
     def resume(self, directory: str | Path | None = None) -> None:
@@ -400,3 +410,5 @@ class Trainer:
         ckpt.set_rng_state(state["rng"])
         self.update = int(state["update"])
         self.log.restore(history)
+        if self.learner is not None:
+            self.learner.restore(self)

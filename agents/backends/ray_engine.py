@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from agents.backends.base import Backend, Generation, Prompt, SamplingConfig, check_prompts
 
-STARTUP_TIMEOUT_S = 600.0  # to load a model (and start vLLM) in a fresh actor
+STARTUP_TIMEOUT_S = 600.0  # to load a model (and start vLLM, or build a learner) in a fresh actor
 
 
 @dataclass(frozen=True)
@@ -118,17 +118,7 @@ class RemoteBackend(Backend):
         if not ray.is_initialized():
             raise RuntimeError("RemoteBackend needs a running Ray (ray.init, or a trainer with ray.enabled)")
         self.ray, self.spec = ray, spec
-        actor_class = ray.remote(EngineActor).options(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=0)
-        self.actor = actor_class.remote(spec)
-        try:
-            self.actor_pid = ray.get(self.actor.pid.remote(), timeout=STARTUP_TIMEOUT_S)
-        except ray.exceptions.GetTimeoutError:
-            self.close()
-            raise RuntimeError(f"the engine actor did not start within {STARTUP_TIMEOUT_S:g} s: does Ray have "
-                               f"{num_cpus:g} CPUs and {num_gpus:g} GPUs free (ray.engine_cpus, ray.engine_gpus)?") from None
-        except Exception:
-            self.close()
-            raise
+        self.actor, self.actor_pid = start_actor(ray, EngineActor, (spec,), num_cpus, num_gpus, "engine")
 
     def __repr__(self) -> str:
         return f"RemoteBackend({self.spec.backend}, model={self.spec.model_path!r})"
@@ -148,10 +138,31 @@ class RemoteBackend(Backend):
     def close(self) -> None:
         """End the actor (and its engine). Safe to call twice, and after Ray was shut down."""
         actor, self.actor = getattr(self, "actor", None), None
-        if actor is None or not self.ray.is_initialized():
-            return  # an actor dies with the Ray session that owns it
-        try:
-            self.ray.get(actor.close.remote(), timeout=60)
-        except Exception:  # a dead or hung engine cannot close itself; the kill below ends it
-            pass
-        self.ray.kill(actor, no_restart=True)
+        end_actor(self.ray, actor)
+
+
+def start_actor(ray, cls, args: tuple, num_cpus: float, num_gpus: float, what: str):
+    """``cls(*args)`` as a Ray actor on ``num_cpus``/``num_gpus`` (``ray.<what>_cpus``/``_gpus``),
+    once it is up; returns (actor, its pid). An actor that cannot be placed is a clear error."""
+    actor = ray.remote(cls).options(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=0).remote(*args)
+    try:
+        return actor, ray.get(actor.pid.remote(), timeout=STARTUP_TIMEOUT_S)
+    except ray.exceptions.GetTimeoutError:
+        end_actor(ray, actor)
+        raise RuntimeError(f"the {what} actor did not start within {STARTUP_TIMEOUT_S:g} s: does Ray have {num_cpus:g} "
+                           f"CPUs and {num_gpus:g} GPUs free (ray.{what}_cpus, ray.{what}_gpus)?") from None
+    except BaseException:
+        end_actor(ray, actor)
+        raise
+
+
+def end_actor(ray, actor) -> None:
+    """Let ``actor`` close what it holds, then kill it; nothing to do after Ray was shut down (an
+    actor dies with the Ray session that owns it)."""
+    if actor is None or not ray.is_initialized():
+        return
+    try:
+        ray.get(actor.close.remote(), timeout=60)
+    except Exception:  # a dead or hung actor cannot close itself; the kill below ends it
+        pass
+    ray.kill(actor, no_restart=True)
