@@ -11,6 +11,7 @@ one model object in process.
 
     PYTHONPATH=. .venv/bin/python scripts/train_step_split.py
     PYTHONPATH=. .venv/bin/python scripts/train_step_split.py --policies tiny --updates 4
+    PYTHONPATH=. .venv/bin/python scripts/train_step_split.py --policies smollm2 --updates 1 --set train.gradient_checkpointing=false
 """
 
 from __future__ import annotations
@@ -53,13 +54,13 @@ def timed(owner, name: str, seconds: dict, part: str) -> None:
     setattr(owner, name, wrapper)
 
 
-def measure(policy: str, updates: int) -> dict:
+def measure(policy: str, updates: int, overrides: list[str]) -> dict:
     import envs
     from training.agent_factory import build_trainable
     from training.config import load_config
     from training.trainer import Trainer, compute_advantages
 
-    config = load_config(None, [*SETTINGS[policy], "log.tensorboard=false", "log.progress_bar=false"])
+    config = load_config(None, [*SETTINGS[policy], *overrides, "log.tensorboard=false", "log.progress_bar=false"])
     agent = build_trainable(config)
     seconds: dict = defaultdict(float)
     timed(agent, "act", seconds, "generation")
@@ -90,17 +91,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--policies", nargs="*", default=list(SETTINGS), choices=list(SETTINGS))
     parser.add_argument("--updates", type=int, default=3, help="updates per policy (the first is a warm-up)")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides for every policy")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.child, args.updates)))
+        print(json.dumps(measure(args.child, args.updates, args.set)))
         return
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start; OMP_NUM_THREADS="
-          f"{os.environ.get('OMP_NUM_THREADS', 'unset')}")
+          f"{os.environ.get('OMP_NUM_THREADS', 'unset')}; overrides: {' '.join(args.set) or 'none'}")
     print("| policy | rows/update | step s | " + " | ".join(PARTS) + " | peak RSS MB |")
     print("|---" * (4 + len(PARTS)) + "|")
     for policy in args.policies:
-        child = subprocess.run([sys.executable, __file__, "--child", policy, "--updates", str(args.updates)],
+        child = subprocess.run([sys.executable, __file__, "--child", policy, "--updates", str(args.updates), "--set", *args.set],
                                capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
         if child.returncode != 0:
             raise SystemExit(f"{policy}: exit code {child.returncode}: {child.stderr[-2000:]}")

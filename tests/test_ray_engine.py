@@ -32,13 +32,31 @@ def local_ray():
     yield from local_ray_session()
 
 
-def same_generations(remote, local):
+def same_generations(remote, local, atol=1e-5):
     assert [g.response_ids for g in remote] == [g.response_ids for g in local]
     assert [g.prompt_ids for g in remote] == [g.prompt_ids for g in local]
     assert [g.text for g in remote] == [g.text for g in local]
     for r, g in zip(remote, local):
         assert r.finish_reason == g.finish_reason
-        torch.testing.assert_close(torch.tensor(r.logprobs), torch.tensor(g.logprobs), rtol=0, atol=1e-5)
+        torch.testing.assert_close(torch.tensor(r.logprobs), torch.tensor(g.logprobs), rtol=0, atol=atol)
+
+
+def update_towards(agent, generations):
+    """One optimizer step that raises the log-prob of ``generations``; ``after_update`` sends the weights."""
+    optimizer = torch.optim.SGD(agent.trainable_parameters(), lr=0.05)
+    agent.train_mode(True)
+    scores = agent.token_scores([g.prompt_ids for g in generations], [g.response_ids for g in generations],
+                                [{}] * len(generations))
+    (-(scores.logprobs * scores.mask).sum()).backward()
+    optimizer.step()
+    agent.train_mode(False)
+    agent.after_update()
+
+
+def changed(after, before) -> bool:
+    """Other replies, or other log-probs: the engine's weights did change."""
+    return any(x.response_ids != y.response_ids or max(abs(a - b) for a, b in zip(x.logprobs, y.logprobs)) > 1e-3
+               for x, y in zip(after, before))
 
 
 def test_the_engine_actor_samples_like_the_in_process_backend_before_and_after_an_update():
@@ -51,20 +69,10 @@ def test_the_engine_actor_samples_like_the_in_process_backend_before_and_after_a
         same_generations(before, here.generate(PROMPTS, GREEDY))
         same_generations(engine.generate(PROMPTS, SAMPLED), here.generate(PROMPTS, SAMPLED))
 
-        # One update: raise the log-prob of the greedy replies; after_update sends the weights.
-        optimizer = torch.optim.SGD(agent.trainable_parameters(), lr=0.05)
-        agent.train_mode(True)
-        scores = agent.token_scores([g.prompt_ids for g in before], [g.response_ids for g in before], [{}] * len(before))
-        (-(scores.logprobs * scores.mask).sum()).backward()
-        optimizer.step()
-        agent.train_mode(False)
-        agent.after_update()
-
+        update_towards(agent, before)
         after = engine.generate(PROMPTS, GREEDY)
         same_generations(after, here.generate(PROMPTS, GREEDY))
-        # The engine's weights did change (the update reached it): other replies, or other log-probs.
-        assert any(x.response_ids != y.response_ids or max(abs(a - b) for a, b in zip(x.logprobs, y.logprobs)) > 1e-3
-                   for x, y in zip(after, before))
+        assert changed(after, before)  # the update reached the engine
     finally:
         engine.close()
     with pytest.raises(RuntimeError, match="closed"):
@@ -104,3 +112,23 @@ def test_a_trainer_with_an_engine_actor_syncs_lora_adapters_and_ends_the_actor(t
         trainer.close()
         agent.close()
     assert_process_ends(pid)
+
+
+@pytest.mark.slow
+def test_a_vllm_engine_actor_reloads_the_full_weights_it_is_sent():
+    pytest.importorskip("vllm")
+    agent = TrainableLLMAgent(rollout_backend="vllm", local_engine=False, device="cpu", temperature=0.0, max_tokens=10,
+                              vllm_options={"kv_cache_memory_bytes": 256 << 20, "max_model_len": 1024})
+    here = HFBackend(agent.model, agent.tokenizer)
+    engine = RemoteBackend(agent.engine_spec(), num_cpus=1)
+    try:
+        agent.sample_on(engine)
+        before = engine.generate(PROMPTS, GREEDY)
+        # vLLM's CPU kernels sum in another order than transformers: float32 rounding (tests/test_backends_vllm.py).
+        same_generations(before, here.generate(PROMPTS, GREEDY), atol=1e-3)
+        update_towards(agent, before)
+        after = engine.generate(PROMPTS, GREEDY)
+        same_generations(after, here.generate(PROMPTS, GREEDY), atol=1e-3)
+        assert changed(after, before)
+    finally:
+        engine.close()

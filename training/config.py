@@ -194,7 +194,10 @@ class TrainSection(Section):
     output_dir: str = Field("runs/default", description="the run folder: config, metrics, checkpoints")
     device: str = Field("auto", description="LLM backends: auto | cpu | cuda | cuda:N")
     bf16: bool | None = Field(None, description="LLM backends: bfloat16; null = on when training on a GPU that supports it")
-    gradient_checkpointing: bool | None = Field(None, description="LLM backends: null = on when training on a GPU")
+    gradient_checkpointing: bool | None = Field(
+        None, description="LLM backends: recompute activations in backward instead of keeping them (null = on; "
+        "false trades memory for about 7% of update time)"
+    )
     max_minutes: float | None = Field(None, gt=0, description="stop after this wall-clock budget (null = no budget)")
     init_from: str | None = Field(
         None, description="a run folder (`agora sft`, `agora train`) whose saved weights the policy starts from (null = none)"
