@@ -8,7 +8,7 @@ import psutil
 import ray
 
 ROOT = Path(__file__).resolve().parents[1]
-RAY_PROCESSES = ("raylet", "gcs_server", "ray::")
+RAY_PROCESSES = ("raylet", "gcs_server", "ray::", "VLLM::")  # an engine actor's vLLM engine core too
 
 
 def ray_processes(processes=None) -> list[psutil.Process]:
