@@ -62,6 +62,7 @@ def changed(after, before) -> bool:
 def test_the_engine_actor_samples_like_the_in_process_backend_before_and_after_an_update():
     agent = TrainableLLMAgent(device="cpu", temperature=0.0, max_tokens=10)  # full fine-tuning
     here = HFBackend(agent.model, agent.tokenizer)  # holds the trained weights, whatever they become
+    assert agent.engine_spec().model_path == "default"  # the embedded model: each node finds its own copy
     engine = RemoteBackend(agent.engine_spec(), num_cpus=1)
     try:
         agent.sample_on(engine)

@@ -38,7 +38,8 @@ class LearnerActor:
         log = config.log.model_copy(update={"tensorboard": False, "wandb": False, "progress_bar": False})
         config = config.model_copy(update={"ray": RayConfig(), "log": log})
         self.out = tempfile.mkdtemp(prefix="agora-learner-")
-        self.trainer = Trainer(config, build_trainable(config), output_dir=self.out)
+        # local_engine=False: the learner samples nothing (a vllm policy keeps its frozen tied embedding).
+        self.trainer = Trainer(config, build_trainable(config, local_engine=False), output_dir=self.out)
 
     def pid(self) -> int:
         return os.getpid()

@@ -32,9 +32,10 @@ STARTUP_TIMEOUT_S = 600.0  # to load a model (and start vLLM, or build a learner
 
 @dataclass(frozen=True)
 class EngineSpec:
-    """What the actor builds: ``backend`` ``hf`` or ``vllm`` on checkpoint ``model_path`` (a
-    directory that exists on the actor's node too), ``dtype`` (a torch dtype name, ``hf``), the
-    learner's ``lora`` fields (``hf``: the engine wraps its model the same way) and ``threads``."""
+    """What the actor builds: ``backend`` ``hf`` or ``vllm`` on checkpoint ``model_path`` (``"default"``:
+    the embedded model, found on the actor's node; else a directory that exists there too), ``dtype``
+    (a torch dtype name, ``hf``), the learner's ``lora`` fields (``hf``: the engine wraps its model
+    the same way) and ``threads``."""
 
     backend: str
     model_path: str
@@ -52,34 +53,37 @@ class EngineActor:
         import torch
 
         torch.set_num_threads(spec.threads)
+        from agents.models import resolve_model_path
+
         self.spec = spec
+        self.model_path = str(resolve_model_path(spec.model_path))
         self._weights_dir = None
         if spec.backend == "vllm":
             from agents.backends.vllm_backend import VLLMBackend
 
-            self.backend = VLLMBackend(spec.model_path, seed=spec.seed, **spec.vllm_options)
+            self.backend = VLLMBackend(self.model_path, seed=spec.seed, **spec.vllm_options)
             self._weights_dir = tempfile.mkdtemp(prefix="agora-engine-weights-")
         elif spec.backend == "hf":
-            self.backend = self._hf_backend(spec)
+            self.backend = self._hf_backend(spec, self.model_path)
         else:
             raise ValueError(f"an engine actor runs the hf or vllm backend, not {spec.backend!r}")
 
     @staticmethod
-    def _hf_backend(spec: EngineSpec):
+    def _hf_backend(spec: EngineSpec, path: str):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         from agents.backends.hf import HFBackend
 
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        model = AutoModelForCausalLM.from_pretrained(spec.model_path, dtype=getattr(torch, spec.dtype))
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, spec.dtype))
         if spec.lora:
             from peft import LoraConfig, get_peft_model
 
             lora = spec.lora
             model = get_peft_model(model, LoraConfig(r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
                                                      target_modules=list(lora["target_modules"]), task_type="CAUSAL_LM"))
-        return HFBackend(model.to(device).eval(), AutoTokenizer.from_pretrained(spec.model_path))
+        return HFBackend(model.to(device).eval(), AutoTokenizer.from_pretrained(path))
 
     def pid(self) -> int:
         return os.getpid()
@@ -93,7 +97,7 @@ class EngineActor:
 
             from agents.llm.weights import write_checkpoint
 
-            write_checkpoint(tensors, AutoConfig.from_pretrained(self.spec.model_path), self._weights_dir)
+            write_checkpoint(tensors, AutoConfig.from_pretrained(self.model_path), self._weights_dir)
             self.backend.update_weights(self._weights_dir)
             return
         model = self.backend.model

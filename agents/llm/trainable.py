@@ -46,7 +46,7 @@ from agents.llm.agent import LLMAgent
 from agents.llm.candidate_head import HEAD, candidate_policy, candidate_replies
 from agents.llm.lora import LoraConfig, as_lora_config
 from agents.llm.weights import merged_checkpoint_tensors, save_merged
-from agents.models import resolve_model_path
+from agents.models import default_model_path, resolve_model_path
 from agents.parsing import parse_action
 from agents.backends.base import Generation, SamplingConfig
 
@@ -319,7 +319,8 @@ class TrainableLLMAgent(LLMAgent, TrainableAgent):
 
     def engine_spec(self) -> EngineSpec:
         """What an engine actor builds to sample as this agent's ``rollout_backend`` does."""
-        return EngineSpec(self.rollout_backend, str(self.path), str(self.base_dtype).removeprefix("torch."),
+        path = "default" if self.path == default_model_path() else str(self.path)  # each node has its own copy
+        return EngineSpec(self.rollout_backend, path, str(self.base_dtype).removeprefix("torch."),
                           self.lora.model_dump() if self.lora else None, self.seed, torch.get_num_threads(),
                           self.vllm_options)
 
