@@ -196,7 +196,7 @@ class TrainSection(Section):
     bf16: bool | None = Field(None, description="LLM backends: bfloat16; null = on when training on a GPU that supports it")
     gradient_checkpointing: bool | None = Field(
         None, description="LLM backends: recompute activations in backward instead of keeping them (null = on; "
-        "false trades memory for about 7% of update time)"
+        "false: about 7% faster updates for about 2.7x the peak memory, SmolLM2 in docs/benchmarks.md)"
     )
     max_minutes: float | None = Field(None, gt=0, description="stop after this wall-clock budget (null = no budget)")
     init_from: str | None = Field(
