@@ -10,7 +10,9 @@ EPO's state, all through Ray. The driver loads the tensors into its own copy of 
 samples the next rollout (or passes them on to an engine actor).
 
 Checkpoints are written by the driver, the same files as in process: the optimizer state (and
-the KL reference) is fetched from the actor when saving, and sent back to it on resume.
+the KL reference, and the actor's random state, which LoRA dropout draws from) is fetched from
+the actor when saving, and sent back to it on resume. A learner actor that dies stops the run
+with Ray's error.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import tempfile
 import numpy as np
 
 from agents.backends.ray_engine import end_actor, start_actor
+from training import checkpoint as ckpt
 from training.config import RayConfig, TrainConfig
 from training.records import StepRecord
 
@@ -50,12 +53,15 @@ class LearnerActor:
         return stats, t.agent.state_dict(), t.scheduler.state_dict(), t.epo.state_dict() if t.epo is not None else None
 
     def checkpoint_state(self):
-        """(optimizer state, KL reference state or None): what a checkpoint needs from the learner."""
+        """(optimizer state, KL reference state or None, random state): what a checkpoint needs from the learner."""
         t = self.trainer
-        return t.optimizer.state_dict(), t.reference.state_dict() if t.reference is not None else None
+        return t.optimizer.state_dict(), t.reference.state_dict() if t.reference is not None else None, ckpt.rng_state()
 
-    def restore(self, model: dict, optimizer: dict, scheduler: dict, epo: dict | None, reference: dict | None) -> None:
+    def restore(self, model: dict, optimizer: dict, scheduler: dict, epo: dict | None, reference: dict | None,
+                rng: dict | None) -> None:
         t = self.trainer
+        if rng is not None:  # LoRA dropout draws from it
+            ckpt.set_rng_state(rng)
         t.agent.load_state_dict(model)
         t.optimizer.load_state_dict(optimizer)
         t.scheduler.load_state_dict(scheduler)
@@ -94,13 +100,13 @@ class RemoteLearner:
     def checkpoint_state(self):
         return self.ray.get(self.actor.checkpoint_state.remote())
 
-    def restore(self, trainer) -> None:
-        """Give the actor what ``trainer`` (the driver's) just loaded from a checkpoint."""
+    def restore(self, trainer, rng: dict | None) -> None:
+        """Give the actor what ``trainer`` (the driver's) just loaded from a checkpoint, and its own random state."""
         t = trainer
         self.ray.get(self.actor.restore.remote(
             t.agent.state_dict(), t.optimizer.state_dict(), t.scheduler.state_dict(),
             t.epo.state_dict() if t.epo is not None else None,
-            t.reference.state_dict() if t.reference is not None else None,
+            t.reference.state_dict() if t.reference is not None else None, rng,
         ))
 
     def close(self) -> None:

@@ -381,11 +381,12 @@ class Trainer:
 
     # --- checkpoints -------------------------------------------------------------------
     def save(self) -> Path:
+        learner_rng = None
         if self.learner is None:
             optimizer = self.optimizer.state_dict()
             reference = self.reference.state_dict() if self.reference is not None else None
-        else:  # both live on the learner actor
-            optimizer, reference = self.learner.checkpoint_state()
+        else:  # they live on the learner actor
+            optimizer, reference, learner_rng = self.learner.checkpoint_state()
         state = {
             "update": self.update,
             "optimizer": optimizer,
@@ -393,6 +394,7 @@ class Trainer:
             "epo": self.epo.state_dict() if self.epo is not None else None,
             "guidance": self.guidance.state_dict() if self.guidance is not None else None,
             "rng": ckpt.rng_state(),
+            "learner_rng": learner_rng,
         }
         return ckpt.save(self.out, self.update, self.agent.state_dict(), state, reference, self.log.history)
 
@@ -411,4 +413,4 @@ class Trainer:
         self.update = int(state["update"])
         self.log.restore(history)
         if self.learner is not None:
-            self.learner.restore(self)
+            self.learner.restore(self, state.get("learner_rng"))

@@ -14,7 +14,9 @@ path on the learner's disk:
           writes to a temporary directory of its own machine and reloads in place.
 
 The actor runs as many torch threads as the learner's process, so an ``hf`` engine computes the
-same numbers as the in-process sampler (the same greedy tokens and log-probs).
+same numbers as the in-process sampler (the same greedy tokens and log-probs). Unlike env actors,
+an engine actor is not restarted: if it dies, the run stops with Ray's error (resume from the
+last checkpoint).
 """
 
 from __future__ import annotations
