@@ -101,6 +101,8 @@ class UpdateStats:
 
 
 class Trainer:
+    engine = learner = None  # the generation engine and the update on Ray actors (ray.engine_actor, ray.learner_actor)
+
     def __init__(self, config: TrainConfig, agent: TrainableAgent, output_dir: str | Path | None = None):
         self.config = config
         self.agent = agent
@@ -132,8 +134,6 @@ class Trainer:
             self.env_pool = RayEnvPool(config.env, config.env_kwargs, config.ray)
         else:
             self.env_pool = envs.EnvPool()
-        # The generation engine and the update on their own Ray actors (ray.engine_actor, ray.learner_actor).
-        self.engine = self.learner = None
         try:
             if config.ray.active and config.ray.engine_actor:
                 from agents.backends.ray_engine import RemoteBackend
