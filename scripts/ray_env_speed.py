@@ -1,4 +1,4 @@
-"""Env steps per second for each single-agent env family: in process, and on 1, 2, ... Ray env actors.
+"""Env steps per second for each single-agent env family: in process, and on 1, 2 and 4 Ray env actors.
 
 Every path plays the same batch (``--tasks`` x ``--group-size`` envs, lock-step, random
 admissible actions from one seeded generator, "look around" / "look" where an env lists none),
@@ -6,8 +6,8 @@ for ``--rounds`` resets of ``--turns`` turns after one untimed round; only the `
 start-up are not). All paths of one env run one after the other in one process, so the ratios
 compare like with like; the step counts must agree (they are printed: the same actions were played).
 
-    PYTHONPATH=. .venv/bin/python scripts/ray_env_speed.py --actors 1 2
-    PYTHONPATH=. .venv/bin/python scripts/ray_env_speed.py --envs agora/Household-v0 --actors 1 2 4
+    PYTHONPATH=. .venv/bin/python scripts/ray_env_speed.py            # the scaling curve: 1, 2, 4 actors
+    PYTHONPATH=. .venv/bin/python scripts/ray_env_speed.py --envs agora/Household-v0 --actors 1 2
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def play(runner, family: str, rounds: int, turns: int, n_tasks: int, seed: int) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--envs", nargs="*", default=list(FAMILY_ENVS), help="env ids (default: one per family)")
-    parser.add_argument("--actors", nargs="*", type=int, default=[1, 2])
+    parser.add_argument("--actors", nargs="*", type=int, default=[1, 2, 4])
     parser.add_argument("--tasks", type=int, default=4)
     parser.add_argument("--group-size", type=int, default=2)
     parser.add_argument("--turns", type=int, default=15)

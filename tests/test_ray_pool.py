@@ -11,12 +11,9 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import psutil
 import pytest
-
-import ray  # agora[ray]: `make test` installs it
 
 import envs
 from agents.agent import Agent
@@ -28,7 +25,8 @@ from training.ray_pool import RayEnvPool
 from training.rollout import RolloutConfig, Task, rollout
 from training.trainer import Trainer
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.ray_helpers import ROOT, local_ray_session, ray_processes  # agora[ray]: `make test` installs Ray
+
 envs.register("TestRayHangingCountdown-v0", "tests.ray_faulty_envs:HangingCountdown", family="test")
 HANGING = "agora/TestRayHangingCountdown-v0"
 SMALL = [
@@ -36,36 +34,11 @@ SMALL = [
     "train.updates=3", "train.checkpoint_every=1", "log.progress_bar=false", "log.tensorboard=false",
     "ray.enabled=true", "ray.env_actors=2", "ray.cpus_per_env_actor=0.5",
 ]
-RAY_PROCESSES = ("raylet", "gcs_server", "ray::")
-
-
-def ray_processes(processes=None) -> list[psutil.Process]:
-    found = []
-    for p in psutil.Process().children(recursive=True) if processes is None else processes:
-        try:
-            if any(name in " ".join([p.name(), *p.cmdline()[:1]]) for name in RAY_PROCESSES):
-                found.append(p)
-        except psutil.NoSuchProcess:
-            pass
-    return found
 
 
 @pytest.fixture(scope="module", autouse=True)
 def local_ray():
-    # Ray's memory monitor kills workers when the whole machine is short of memory (other jobs'
-    # memory counts): unplanned faults would make the counts these tests check unpredictable.
-    os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
-    yield
-    ray.shutdown()
-    deadline = time.time() + 20
-    while ray_processes() and time.time() < deadline:
-        time.sleep(0.2)
-    left = ray_processes()
-    for p in left:
-        p.kill()
-    assert not left, f"Ray left processes running: {[p.name() for p in left]}"
+    yield from local_ray_session()
 
 
 def small_config(*overrides, tmp_path=None):
@@ -212,6 +185,12 @@ def test_the_ray_section_is_documented_and_checked():
     assert load_config(None, ["ray.address=auto", "ray.env_actors=3"]).ray.active  # an address turns Ray on
     with pytest.raises(ConfigError, match="ray.step_timeout_s"):
         load_config(None, ["ray.enabled=true", "ray.step_timeout_s=0"])
+    with pytest.raises(ConfigError, match="'ray.engine_actor' does not apply with policy.backend='tiny'"):
+        load_config(None, ["ray.enabled=true", "ray.engine_actor=true"])  # the tiny policy samples in process
+    with pytest.raises(ConfigError, match="'ray.learner_gpus' does not apply with ray.learner_actor=False"):
+        load_config(None, ["ray.enabled=true", "ray.learner_gpus=1"])
+    both = load_config(None, ["ray.enabled=true", "policy.backend=hf", "ray.engine_actor=true", "ray.learner_actor=true"])
+    assert both.ray.local_cpus() == 4  # 2 env actors x 1 + the engine's 1 + the learner's 1
 
 
 def test_past_the_rollout_timeout_the_groups_still_playing_are_dropped(monkeypatch):

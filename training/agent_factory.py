@@ -12,8 +12,9 @@ from training.config import TrainConfig, load_config
 POLICIES = ("expert", "random", "tiny", "hf", "vllm", "openai", "team")  # the names `agora eval --policy` takes
 
 
-def build_trainable(config: TrainConfig) -> TrainableAgent:
-    """The agent ``config.policy`` describes, with its initial weights drawn from ``train.seed``."""
+def build_trainable(config: TrainConfig, *, local_engine: bool | None = None) -> TrainableAgent:
+    """The agent ``config.policy`` describes, with its initial weights drawn from ``train.seed``.
+    ``local_engine``: start a vllm sampler in this process (None: unless ``ray.engine_actor`` puts it on Ray)."""
     p, r, t = config.policy, config.rollout, config.train
     if p.backend == "tiny":
         from agents.tiny.agent import TinyAgent
@@ -34,6 +35,7 @@ def build_trainable(config: TrainConfig) -> TrainableAgent:
         gradient_checkpointing=t.gradient_checkpointing,
         seed=t.seed,
         action_head=p.action_head,
+        local_engine=not (config.ray.active and config.ray.engine_actor) if local_engine is None else local_engine,
     )
 
 

@@ -182,8 +182,7 @@ class RayEnvPool:
             # Workers import agora from where this process does (a source checkout or site-packages).
             source = str(Path(envs.__file__).resolve().parents[1])
             path = os.pathsep.join(p for p in (source, os.environ.get("PYTHONPATH", "")) if p)
-            num_cpus = s.num_cpus if s.num_cpus is not None else max(1, int(np.ceil(s.env_actors * s.cpus_per_env_actor)))
-            self.ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
+            self.ray.init(num_cpus=s.local_cpus(), include_dashboard=False, log_to_driver=False,
                           runtime_env={"env_vars": {"PYTHONPATH": path}})
         else:
             self.ray.init(address=s.address, log_to_driver=False)

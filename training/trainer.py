@@ -101,6 +101,8 @@ class UpdateStats:
 
 
 class Trainer:
+    engine = learner = None  # the generation engine and the update on Ray actors (ray.engine_actor, ray.learner_actor)
+
     def __init__(self, config: TrainConfig, agent: TrainableAgent, output_dir: str | Path | None = None):
         self.config = config
         self.agent = agent
@@ -132,6 +134,19 @@ class Trainer:
             self.env_pool = RayEnvPool(config.env, config.env_kwargs, config.ray)
         else:
             self.env_pool = envs.EnvPool()
+        try:
+            if config.ray.active and config.ray.engine_actor:
+                from agents.backends.ray_engine import RemoteBackend
+
+                self.engine = RemoteBackend(agent.engine_spec(), num_cpus=config.ray.engine_cpus, num_gpus=config.ray.engine_gpus)
+                agent.sample_on(self.engine)
+            if config.ray.active and config.ray.learner_actor:
+                from training.ray_learner import RemoteLearner
+
+                self.learner = RemoteLearner(config)
+        except BaseException:
+            self.close()  # the env actors (and a local Ray) end too
+            raise
 
     # --- one update --------------------------------------------------------------------
     def rollout_config(self, update: int) -> RolloutConfig:
@@ -251,7 +266,7 @@ class Trainer:
         records = self.collect(k)
         t_rollout = time.perf_counter() - t0
         advantages = compute_advantages(records, self.config)
-        stats = self.optimize(records, advantages, k)
+        stats = self.optimize(records, advantages, k) if self.learner is None else self.learner.optimize(self, records, advantages, k)
         t_total = time.perf_counter() - t0
         outcomes = episode_outcomes(records)
         self.update += 1
@@ -356,22 +371,31 @@ class Trainer:
                       f"{budget_s / 60:g}-minute budget (train.max_minutes)", file=sys.stderr)
 
     def close(self) -> None:
-        """End what the trainer started: its envs, the Ray env actors (and a local Ray). Safe to call twice."""
+        """End what the trainer started: its envs, the Ray actors (and a local Ray). Safe to call twice."""
+        for actor in (self.engine, self.learner):
+            if actor is not None:
+                actor.close()
         if self.env_pool is not None:
             self.env_pool.close()
             self.env_pool = None
 
     # --- checkpoints -------------------------------------------------------------------
     def save(self) -> Path:
+        learner_rng = None
+        if self.learner is None:
+            optimizer = self.optimizer.state_dict()
+            reference = self.reference.state_dict() if self.reference is not None else None
+        else:  # they live on the learner actor
+            optimizer, reference, learner_rng = self.learner.checkpoint_state()
         state = {
             "update": self.update,
-            "optimizer": self.optimizer.state_dict(),
+            "optimizer": optimizer,
             "scheduler": self.scheduler.state_dict(),
             "epo": self.epo.state_dict() if self.epo is not None else None,
             "guidance": self.guidance.state_dict() if self.guidance is not None else None,
             "rng": ckpt.rng_state(),
+            "learner_rng": learner_rng,
         }
-        reference = self.reference.state_dict() if self.reference is not None else None
         return ckpt.save(self.out, self.update, self.agent.state_dict(), state, reference, self.log.history)
 
     def resume(self, directory: str | Path | None = None) -> None:
@@ -388,3 +412,5 @@ class Trainer:
         ckpt.set_rng_state(state["rng"])
         self.update = int(state["update"])
         self.log.restore(history)
+        if self.learner is not None:
+            self.learner.restore(self, state.get("learner_rng"))

@@ -4,7 +4,8 @@
 ``W + scale * B @ A`` for every LoRA layer, computed in float32 and cast to the base dtype, without
 touching the training model: merging and unmerging in place would round bf16 base weights a
 little further each update. ``save_merged`` writes them with the model config into a directory
-that ``VLLMBackend.update_weights`` reloads from.
+that ``VLLMBackend.update_weights`` reloads from; an engine on a Ray actor gets the same tensors
+through Ray and writes them on its own machine (``write_checkpoint``).
 """
 
 from __future__ import annotations
@@ -45,19 +46,27 @@ def merged_state_dict(model) -> dict[str, torch.Tensor]:
     return state
 
 
-def save_merged(model, directory: str | os.PathLike) -> Path:
-    """Write ``merged_state_dict(model)`` as ``model.safetensors`` plus ``config.json``."""
+def merged_checkpoint_tensors(model) -> dict[str, torch.Tensor]:
+    """``merged_state_dict(model)`` on the CPU as a checkpoint stores it (a tied output head left out)."""
+    state = merged_state_dict(model)
+    if getattr(_base_model(model).config, "tie_word_embeddings", False):
+        state.pop("lm_head.weight", None)  # the same tensor as the embedding; loaders re-tie it
+    return {name: t.detach().to("cpu").contiguous() for name, t in state.items()}
+
+
+def write_checkpoint(tensors: dict[str, torch.Tensor], config, directory: str | os.PathLike) -> Path:
+    """``tensors`` as ``model.safetensors`` (replaced atomically) plus ``config.json`` in ``directory``."""
     from safetensors.torch import save_file
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    base = _base_model(model)
-    state = merged_state_dict(model)
-    if getattr(base.config, "tie_word_embeddings", False):
-        state.pop("lm_head.weight", None)  # the same tensor as the embedding; loaders re-tie it
-    tensors = {name: t.detach().to("cpu").contiguous() for name, t in state.items()}
     tmp = directory / "model.safetensors.tmp"
     save_file(tensors, str(tmp), metadata={"format": "pt"})
     tmp.replace(directory / "model.safetensors")
-    base.config.save_pretrained(directory)
+    config.save_pretrained(directory)
     return directory
+
+
+def save_merged(model, directory: str | os.PathLike) -> Path:
+    """Write ``merged_state_dict(model)`` as ``model.safetensors`` plus ``config.json``."""
+    return write_checkpoint(merged_checkpoint_tensors(model), _base_model(model).config, directory)
