@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -165,6 +166,8 @@ def main() -> None:
     if args.speed_from and not args.speed_against:
         parser.error("--speed-from needs --speed-against KEY=VALUE ... (the variant to time the recipe against)")
     runs = {seed: Path(args.out) / f"seed{seed}" for seed in args.seeds}
+    # SIGTERM, like Ctrl-C, ends the seeds' runs too (each saves a checkpoint a rerun resumes from).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not args.read_only:
         train_missing(runs, args.updates, args.jobs, args.overrides)
     print(table(runs))

@@ -234,7 +234,7 @@ def test_training_and_evaluation_rollouts_come_from_the_rollout_section():
     assert (train.sampling.temperature, train.sampling.top_p, train.sampling.seed) == (1.0, 0.9, 11)
     ev = eval_rollout(config)
     assert (ev.group_size, ev.memory_k, ev.max_turns, ev.sampling.temperature, ev.sampling.top_p) == (1, 7, 9, 0.5, 1.0)
-    assert eval_env_kwargs(config) == {"shaped_reward": False}
+    assert eval_env_kwargs(config) == {"shaped_reward": False, "revisit_cost": 0.02}  # the file's, with the override on top
     cli = eval_rollout(config, memory_k=2, temperature=0.0)
     assert (cli.memory_k, cli.max_turns, cli.sampling.temperature) == (2, 9, 0.0)
     bare = eval_rollout()

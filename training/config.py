@@ -120,6 +120,11 @@ class AlgorithmConfig(Section):
         False,
         description="skip rows whose advantage is exactly 0 (no policy gradient; their entropy, KL and EPO terms go too)",
     )
+    imitation_coef: float = Field(
+        0.0, ge=0,
+        description="weight of the negative log-likelihood of the env's scripted expert's action at every state the "
+        "rollouts visit (DAgger-style labels; tiny policy; 0 = off; a file's value is for the file's env only)",
+    )
     recompute_old_logprobs: bool = Field(
         True,
         description="PPO's old log-probs re-scored before the update (true) or the sampler's own (false: exact samplers)",
@@ -427,6 +432,8 @@ def config_from_dict(data: dict, overrides: list[str] | tuple[str, ...] = ()) ->
             data["env_kwargs"] = {}
             if isinstance(data.get("train"), dict):
                 data["train"].pop("eval_env_kwargs", None)
+            if isinstance(data.get("algorithm"), dict):  # so does imitating the file's env's expert
+                data["algorithm"].pop("imitation_coef", None)
     for assignment in overrides:
         apply_override(data, assignment)
     check_keys(data)
@@ -486,7 +493,7 @@ def dump_config(config: TrainConfig) -> str:
 
 # --- settings that do not apply -----------------------------------------------------------
 
-TINY_ONLY = ("policy.tiny", "warm_start")
+TINY_ONLY = ("policy.tiny", "warm_start", "algorithm.imitation_coef")
 LLM_ONLY = (
     "policy.model", "policy.lora", "policy.require_think", "policy.action_head", "rollout.max_tokens",
     "train.device", "train.bf16", "train.gradient_checkpointing",
@@ -629,7 +636,8 @@ def training_rollout(config: TrainConfig, seed: int | None = None) -> RolloutCon
     """How training plays: ``group_size`` copies per task, sampling as the rollout section says."""
     r = config.rollout
     sampling = SamplingConfig(temperature=r.temperature, top_p=r.top_p, max_tokens=r.max_tokens, seed=seed)
-    return RolloutConfig(group_size=r.group_size, memory_k=r.memory_k, max_turns=r.max_turns, sampling=sampling)
+    return RolloutConfig(group_size=r.group_size, memory_k=r.memory_k, max_turns=r.max_turns, sampling=sampling,
+                         label_expert=config.algorithm.imitation_coef > 0)
 
 
 def eval_rollout(

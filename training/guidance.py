@@ -111,7 +111,7 @@ def expert_action(decision: Decision) -> str:
     try:
         return decision.env.expert_action()
     except NotImplementedError as err:
-        raise ValueError(f"this {decision.family} env has no scripted expert (guided rollouts and agora sft need one)") from err
+        raise ValueError(f"this {decision.family} env has no scripted expert (guided rollouts, algorithm.imitation_coef and agora sft need one)") from err
 
 
 

@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import envs
-from agents.agent import Agent, Decision
+from agents.agent import Agent, Decision, candidate_index
 from agents.backends.base import Generation, SamplingConfig
 from agents.prompting import DEFAULT_MEMORY_K
-from training.guidance import act_with_guidance, guided_rows
+from training.guidance import act_with_guidance, expert_action, guided_rows
 from training.records import StepRecord
 
 
@@ -28,6 +28,9 @@ class RolloutConfig:
     # expert for their first `guided_steps` turns (single-agent envs).
     guided_members: int = 0
     guided_steps: int = 0
+    # Record the expert's choice at every decision (``info["expert_choice"]``: its candidate index,
+    # as a one-token response) for an imitation loss; single-agent envs with an expert.
+    label_expert: bool = False
 
 
 @dataclass
@@ -151,6 +154,9 @@ def rollout_single(
             gens = act_with_guidance(agent, decisions, guided, config.sampling)
             if len(gens) != len(live):
                 raise RuntimeError(f"agent returned {len(gens)} generations for {len(live)} decisions")
+            if config.label_expert:
+                for d, gen in zip(decisions, gens):
+                    gen.extra["expert_choice"] = [candidate_index(d, expert_action(d))]
             actions = [""] * n
             for k, gen in zip(live, gens):
                 actions[k] = chosen_action(gen)[0]

@@ -85,7 +85,7 @@ def updates_that_fit(update: int, updates_here: int, loop_s: float, elapsed_s: f
     return min(update + math.ceil(max(budget_s - elapsed_s, 0) / max(per_update, 1e-9)), planned)
 
 
-LOSS_STATS = ("loss", "policy_loss", "entropy", "clip_fraction", "approx_kl", "ref_kl", "grad_norm")
+LOSS_STATS = ("loss", "policy_loss", "entropy", "clip_fraction", "approx_kl", "ref_kl", "grad_norm", "imitation_nll")
 
 
 @dataclass
@@ -97,6 +97,7 @@ class UpdateStats:
     approx_kl: float
     ref_kl: float
     grad_norm: float
+    imitation_nll: float  # mean negative log-likelihood of the expert's choices (0 without imitation)
     logprob_mismatch: float  # mean |sampler log-prob - trainer log-prob| of the old policy
 
 
@@ -171,8 +172,8 @@ class Trainer:
         rows = [i for i, r in enumerate(records) if r.response_ids and in_loss(r, self.config)]
         if not rows:
             raise RuntimeError("no step record carries response tokens: the policy cannot be trained")
-        if a.skip_zero_advantage:
-            rows = [i for i in rows if advantages[i] != 0]
+        if a.skip_zero_advantage:  # rows that carry an expert label still teach imitation
+            rows = [i for i in rows if advantages[i] != 0 or (a.imitation_coef and "expert_choice" in records[i].info)]
             if not rows:  # nothing to learn from this batch (every group tied)
                 self._end_update()
                 return UpdateStats(**dict.fromkeys(LOSS_STATS, 0.0), logprob_mismatch=float("nan"))
@@ -240,6 +241,14 @@ class Trainer:
         loss = terms.loss
         if self.epo is not None:
             loss = self.epo.loss(loss, scores.entropy, mask, traj_ids[idx]).total
+        imitation_nll = torch.zeros(())
+        if self.config.algorithm.imitation_coef:
+            labelled = [i for i in idx if "expert_choice" in extras[i]]
+            if labelled:
+                expert = self.agent.token_scores([prompts[i] for i in labelled], [extras[i]["expert_choice"] for i in labelled],
+                                                 [extras[i] for i in labelled])
+                imitation_nll = -aggregate(expert.logprobs, expert.mask)
+                loss = loss + self.config.algorithm.imitation_coef * imitation_nll
         return {
             "loss": loss,
             "policy_loss": terms.policy_loss.detach(),
@@ -247,6 +256,7 @@ class Trainer:
             "clip_fraction": terms.clip_fraction.detach(),
             "approx_kl": terms.approx_kl.detach(),
             "ref_kl": terms.ref_kl.detach(),
+            "imitation_nll": imitation_nll.detach(),
         }
 
     # --- the loop --------------------------------------------------------------------

@@ -22,8 +22,10 @@ ids (so it works for words never seen in training):
 - a command's first word is its verb; its embedding joins the candidate's, and sets the weights
   of the linear term (so "take" + task match can count for much more than "go" + task match);
 - the context: mean-pooled embeddings of each segment, the episode-progress bucket, the
-  distinct verbs among the candidates (no "take" while holding something) and how much of the
-  task shows up in each other segment -> MLP -> ``h``;
+  distinct verbs among the candidates (no "take" while holding something), the sum of the verbs
+  already used (what was done: "heat" among them or not; in the mean of the remembered actions
+  one verb weighs a few percent) and how much of the task shows up in each other segment -> MLP
+  -> ``h``;
 - a low-rank weight for every (task word, candidate word) pair, summed straight into the score:
   what no exact match can tell and the pooled bags learn slowly, "hot" or "heat" in the task
   and "microwave" in the candidate (without it the policy took hot-task objects to the fridge,
@@ -41,7 +43,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from agents.tiny.tokenizer import ACTION, HASH_BITS, PAIR, RESERVED, SEGMENTS, WORD
+from agents.tiny.tokenizer import ACTION, HASH_BITS, PAIR, RESERVED, SEGMENTS, VERB, WORD
 
 N_SEG = len(SEGMENTS)
 TASK_SEG = SEGMENTS.index("task")
@@ -68,7 +70,7 @@ class TinyScorer(nn.Module):
             self.embed.weight[0].zero_()
         self.match = nn.Parameter(torch.randn(2, N_SEG, dim) * 0.1)  # (word | pair, segment) -> vector
         self.context = nn.Sequential(
-            nn.Linear((N_SEG + 2) * dim + N_CONTEXT_FEATURES, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU()
+            nn.Linear((N_SEG + 3) * dim + N_CONTEXT_FEATURES, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU()
         )
         self.candidate = nn.Linear(2 * dim, hidden)
         self.score = nn.Sequential(nn.Linear(3 * hidden + N_FEATURES, hidden), nn.ReLU(), nn.Linear(hidden, 1))
@@ -102,6 +104,7 @@ class TinyScorer(nn.Module):
         ctx_emb = self._embed(context)
         in_seg = nn.functional.one_hot(segment, N_SEG + 1)[..., 1:].float()  # [B, L, S]
         seg_mean = torch.einsum("bls,bld->bsd", in_seg, ctx_emb) / in_seg.sum(1).clamp(min=1).unsqueeze(-1)
+        verbs_done = (ctx_emb * (_kind(context) == VERB).unsqueeze(-1)).sum(1)  # each used verb is listed once
         head = context[:, : _task_end(segment)]  # the task segment comes first
         task_words = ((segment[:, : head.shape[1]] == TASK_SEG + 1) & (_kind(head) == WORD)).float()
         task_found = (_counts(keys, head) > 0).float()  # [B, Lt, S]
@@ -135,7 +138,7 @@ class TinyScorer(nn.Module):
         )
 
         turn = ctx_emb[:, 0]  # the context always starts with its turn token
-        h = self.context(torch.cat([seg_mean.flatten(1), turn, verb_set, task_share[:, 1:]], dim=-1))
+        h = self.context(torch.cat([seg_mean.flatten(1), turn, verb_set, verbs_done, task_share[:, 1:]], dim=-1))
         # Score the real candidates only, packed: rows have 3 to 60 candidates, so scoring the
         # padded [B, C] grid would spend half the time on padding.
         rows, cols = cand_valid.nonzero(as_tuple=True)
