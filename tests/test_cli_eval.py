@@ -15,7 +15,7 @@ from training.records import read_jsonl
 LOST_SALES = "agora/LostSalesText-v0"
 TINY_RUN = [
     "env=agora/LostSalesText-v0", "env_kwargs.periods=8", "rollout.tasks_per_batch=2", "rollout.group_size=2",
-    "train.eval_episodes=2", "train.updates=1", "log.progress_bar=false", "log.tensorboard=false",
+    "train.eval_episodes=2", "train.updates=1", "algorithm.ppo_epochs=2", "log.progress_bar=false", "log.tensorboard=false",
 ]
 
 

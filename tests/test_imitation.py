@@ -83,3 +83,10 @@ def test_the_main_jobs_imitation_stays_with_its_env():
     other = load_config(None, ["env=agora/LostSalesText-v0"])  # like its env_kwargs, not carried to another env
     assert other.algorithm.imitation_coef == 0.0 and other.env_kwargs == {}
     assert load_config(None, ["env=agora/LostSalesText-v0", "algorithm.imitation_coef=0.2"]).algorithm.imitation_coef == 0.2
+
+
+def test_only_training_asks_the_expert():
+    from training.config import eval_rollout, training_rollout
+
+    config = load_config(None)
+    assert training_rollout(config).label_expert and not eval_rollout(config).label_expert

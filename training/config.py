@@ -653,7 +653,7 @@ def eval_rollout(
     Without a run, the :class:`RolloutConfig` defaults, greedy. Arguments not None win."""
     base = RolloutConfig(sampling=SamplingConfig(temperature=0.0))
     if config is not None:
-        base = replace(training_rollout(config), group_size=1, sampling=SamplingConfig(
+        base = replace(training_rollout(config), group_size=1, label_expert=False, sampling=SamplingConfig(
             temperature=config.train.eval_temperature, max_tokens=config.rollout.max_tokens
         ))
     return replace(
