@@ -1,6 +1,8 @@
 import os
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
@@ -16,8 +18,19 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("AGORA_TEXTWORLD_CACHE", os.path.join(__import__("tempfile").gettempdir(), "agora-tests-textworld"))
 
 
+@pytest.fixture
+def one_torch_thread():
+    """The tiny network's ops are too small for intra-op threads: on a busy 2-core machine two
+    threads make training 30x slower, so the trainer runs it on one (and so do these tests)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 # --- ScienceWorld: no Java process started by the tests may outlive the suite (issue 14) ---
-import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)

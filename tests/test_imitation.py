@@ -17,12 +17,7 @@ ENV = "agora/Household-v0"
 SMALL = TinyConfig(vocab_size=2048, dim=16, hidden=32)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_the_rollout_labels_each_decision_with_the_experts_choice_at_that_state():
@@ -83,6 +78,7 @@ def test_the_main_jobs_imitation_stays_with_its_env():
     other = load_config(None, ["env=agora/LostSalesText-v0"])  # like its env_kwargs, not carried to another env
     assert other.algorithm.imitation_coef == 0.0 and other.env_kwargs == {}
     assert load_config(None, ["env=agora/LostSalesText-v0", "algorithm.imitation_coef=0.2"]).algorithm.imitation_coef == 0.2
+    assert load_config(None, ["policy.backend=hf"]).algorithm.imitation_coef == 0.0  # nor to an LLM backend
 
 
 def test_only_training_asks_the_expert():

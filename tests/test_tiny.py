@@ -14,14 +14,7 @@ from agents.tiny.tokenizer import ACTION, PAIR, WORD, action_ids, hashed_id, kin
 SMALL = TinyConfig(vocab_size=1024, dim=16, hidden=32)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """The tiny network's ops are too small for intra-op threads: on a busy 2-core machine two
-    threads make training 30x slower, so the trainer runs it on one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def household_rows(n=5):

@@ -16,12 +16,7 @@ SMALL = TinyConfig(vocab_size=2048, dim=16, hidden=32)
 ENV = "agora/Household-v0"
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tasks(n=6, seed=0):

@@ -123,7 +123,7 @@ class AlgorithmConfig(Section):
     imitation_coef: float = Field(
         0.0, ge=0,
         description="weight of the negative log-likelihood of the env's scripted expert's action at every state the "
-        "rollouts visit (DAgger-style labels; tiny policy; 0 = off; a file's value is for the file's env only)",
+        "rollouts visit (DAgger-style labels; tiny policy; 0 = off; a file's value stays with the file's env and backend)",
     )
     recompute_old_logprobs: bool = Field(
         True,
@@ -434,6 +434,9 @@ def config_from_dict(data: dict, overrides: list[str] | tuple[str, ...] = ()) ->
                 data["train"].pop("eval_env_kwargs", None)
             if isinstance(data.get("algorithm"), dict):  # so does imitating the file's env's expert
                 data["algorithm"].pop("imitation_coef", None)
+    backend = [a.split("=", 1)[1].strip() for a in overrides if a.split("=", 1)[0].strip() == "policy.backend"]
+    if backend and backend[-1] != "tiny" and isinstance(data.get("algorithm"), dict):
+        data["algorithm"].pop("imitation_coef", None)  # the file's tiny-policy recipe, not the LLM's
     for assignment in overrides:
         apply_override(data, assignment)
     check_keys(data)
