@@ -150,7 +150,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="runs/main-job-table", help="one run folder per seed: OUT/seedN")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--updates", type=int, default=100, help="updates per seed (the last column is the last one)")
+    parser.add_argument("--updates", type=int, default=80, help="updates per seed (the main job's 80; the last column is the last one)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="seeds trained at once (one core each)")
     parser.add_argument("--read-only", action="store_true", help="train nothing; print what the run folders hold")
     parser.add_argument("--speed-from", metavar="CHECKPOINT", help="also time the recipe against the previous one from here")
