@@ -79,6 +79,8 @@ def test_the_main_jobs_imitation_stays_with_its_env():
     assert other.algorithm.imitation_coef == 0.0 and other.env_kwargs == {}
     assert load_config(None, ["env=agora/LostSalesText-v0", "algorithm.imitation_coef=0.2"]).algorithm.imitation_coef == 0.2
     assert load_config(None, ["policy.backend=hf"]).algorithm.imitation_coef == 0.0  # nor to an LLM backend
+    assert load_config(None, ["policy.backend='hf'"]).algorithm.imitation_coef == 0.0  # however the value is written
+    assert load_config(None, ["env=agora/Household-v0", "policy.backend=tiny"]).algorithm.imitation_coef == 0.5
 
 
 def test_only_training_asks_the_expert():

@@ -418,25 +418,39 @@ def _format_validation_error(err: ValidationError) -> str:
     return "invalid config:\n" + "\n".join(lines)
 
 
+def _command_line_values(overrides: list[str] | tuple[str, ...], keys: tuple[str, ...]) -> dict[str, Any]:
+    """The value each of ``keys`` (dotted) gets from ``overrides``, parsed as YAML; the last one wins."""
+    scratch: dict = {}
+    for assignment in overrides:
+        if assignment.split("=", 1)[0].strip() in keys:
+            apply_override(scratch, assignment)
+    found = {}
+    for key in keys:
+        node = scratch
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                break
+            node = node[part]
+        else:
+            found[key] = node
+    return found
+
+
 def config_from_dict(data: dict, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
     """``data`` as a config file gives it, then the command line's ``overrides``."""
     data = yaml.safe_load(yaml.safe_dump(data)) or {}  # a deep copy that also normalises types
-    env_overrides = [a for a in overrides if a.split("=", 1)[0].strip() == "env"]
-    if env_overrides:
-        scratch = {}
-        for assignment in env_overrides:
-            apply_override(scratch, assignment)
-        if scratch.get("env") != data.get("env", TrainConfig.model_fields["env"].default):
-            # The file's env kwargs belong to the file's env (household's shaped_reward means nothing
-            # to an inventory env): another env on the command line starts from its own defaults.
-            data["env_kwargs"] = {}
-            if isinstance(data.get("train"), dict):
-                data["train"].pop("eval_env_kwargs", None)
-            if isinstance(data.get("algorithm"), dict):  # so does imitating the file's env's expert
-                data["algorithm"].pop("imitation_coef", None)
-    backend = [a.split("=", 1)[1].strip() for a in overrides if a.split("=", 1)[0].strip() == "policy.backend"]
-    if backend and backend[-1] != "tiny" and isinstance(data.get("algorithm"), dict):
-        data["algorithm"].pop("imitation_coef", None)  # the file's tiny-policy recipe, not the LLM's
+    given = _command_line_values(overrides, ("env", "policy.backend"))
+    another_env = "env" in given and given["env"] != data.get("env", TrainConfig.model_fields["env"].default)
+    if another_env:
+        # The file's env kwargs belong to the file's env (household's shaped_reward means nothing
+        # to an inventory env): another env on the command line starts from its own defaults.
+        data["env_kwargs"] = {}
+        if isinstance(data.get("train"), dict):
+            data["train"].pop("eval_env_kwargs", None)
+    if another_env or given.get("policy.backend", "tiny") != "tiny":
+        # So does the file's imitation of its env's expert, a tiny-policy recipe.
+        if isinstance(data.get("algorithm"), dict):
+            data["algorithm"].pop("imitation_coef", None)
     for assignment in overrides:
         apply_override(data, assignment)
     check_keys(data)
