@@ -7,6 +7,8 @@ Rows (each with the generate head and with the candidate-scoring head; --heads p
     sft+rl          sft, then `agora train --init-from` (GRPO-family: the config's estimator, no guidance)
     sft+g2rpo       sft, then RL with G²RPO-A guided rollouts
     g2rpo           RL with G²RPO-A from the zero-shot model
+    sft+rl+imitation  sft, then RL with the expert's choice at every visited state as a second loss
+                    (algorithm.imitation_coef=0.5: DAgger's labels beside the policy gradient)
 
 Every row is evaluated greedily on the first --episodes tasks of `eval_in_distribution` (95%
 Wilson intervals), as `agora eval --model RUN` plays a run. Wall times are measured here, on
@@ -31,7 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-ROWS = ("zero-shot", "sft", "sft+rl", "sft+g2rpo", "g2rpo")
+ROWS = ("zero-shot", "sft", "sft+rl", "sft+g2rpo", "g2rpo", "sft+rl+imitation")
+IMITATION_COEF = 0.5
 HEADS = ("score_candidates", "generate")
 CONFIG = "smollm2_candidates_cpu"
 HEAD_OVERRIDES = {  # the config is the candidate head's; the generate head writes short replies
@@ -127,12 +130,14 @@ def main() -> int:
                     sft_file.write_text(json.dumps({**json.loads(sft_file.read_text()), "wall_s": sft_s}, indent=1))
             return sft_s
 
-        def rl(name: str, guided: bool, init: Path | None) -> float:
+        def rl(name: str, guided: bool, init: Path | None, imitation: bool = False) -> float:
             run = out / f"{name}-{head}"
             command = ["train", "--config", CONFIG, "--overwrite", f"train.output_dir={run}", f"train.updates={args.updates}",
                        "train.eval_episodes=1", "log.progress_bar=false", *base]
             if not guided:
                 command.append("guidance.enabled=false")
+            if imitation:
+                command.append(f"algorithm.imitation_coef={IMITATION_COEF}")
             if init is not None:
                 command += ["--init-from", str(init)]
             return cli(command)
@@ -147,6 +152,11 @@ def main() -> int:
                 train_s, weights = sft(), sft_dir
             elif row == "g2rpo":
                 train_s, weights = rl("g2rpo", True, None), out / f"g2rpo-{head}"
+            elif row == "sft+rl+imitation":
+                if head != "score_candidates":
+                    continue  # the expert's choice is a candidate: the generate head has no label to fit
+                train_s = sft() + rl(row, False, sft_dir, imitation=True)
+                weights = out / f"{row}-{head}"
             else:
                 guided = row == "sft+g2rpo"
                 train_s = sft() + rl(row, guided, sft_dir)
@@ -154,6 +164,8 @@ def main() -> int:
             score, eval_s = evaluate_row(base, weights, args.episodes, out / f"eval-{row}-{head}.jsonl")
             results[key] = {**score, "train_s": round(train_s), "eval_s": round(eval_s), "load": round(os.getloadavg()[0], 1),
                             "demos": args.demos if "sft" in row else None, "updates": args.updates if "rl" in row or "g2rpo" in row else None}
+            # Rows another call of this script finished meanwhile (same OUT) are kept.
+            results = {**(json.loads(results_file.read_text()) if results_file.is_file() else {}), key: results[key]}
             results_file.write_text(json.dumps(results, indent=1))
             print(f"{key}: {score['success']:.2f} [{score['low']:.2f}, {score['high']:.2f}]", file=sys.stderr)
 

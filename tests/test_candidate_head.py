@@ -143,3 +143,53 @@ def test_the_head_is_an_llm_setting_and_leaves_no_reply_length_to_set():
         load_config(None, ["policy.action_head=score_candidates"])
     with pytest.raises(ConfigError, match="'rollout.max_tokens' does not apply with policy.action_head='score_candidates'"):
         load_config("smollm2_candidates_cpu", ["rollout.max_tokens=32"])
+
+
+def test_the_heads_prompt_lists_no_actions_and_asks_for_no_reasoning(agent, decisions):
+    scored = agent.tokenizer.decode(agent.act(decisions[:1], SamplingConfig(temperature=0.0))[0].prompt_ids)
+    agent.action_head = "generate"
+    try:
+        (free,) = agent.prompts(decisions[:1])
+    finally:
+        agent.action_head = "score_candidates"
+    free = "\n".join(m["content"] for m in free)
+    assert "Admissible actions:" in free and "<think>" in free
+    assert "Admissible actions:" not in scored and "<think>" not in scored and "<action> </action>" in scored
+    assert decisions[0].observation in scored and decisions[0].task in scored
+
+
+def test_imitation_fits_the_experts_candidate_under_the_heads_softmax(agent, decisions):
+    import copy
+
+    import numpy as np
+
+    from training.config import load_config
+    from training.trainer import Trainer, as_expert_choice
+
+    learner = copy.deepcopy(agent)  # the module's agent keeps its weights
+    config = RolloutConfig(group_size=2, max_turns=2, memory_k=2, label_expert=True,
+                           sampling=SamplingConfig(temperature=1.0, seed=0))
+    records = rollout(MENU, learner, [Task(seed=5)], config)
+    assert records and all(r.info["expert_choice"] == [0] for r in records)  # the menu's expert counts down
+
+    def expert_logprobs():
+        with torch.no_grad():
+            return learner.token_scores([r.prompt_ids for r in records], [r.info["expert_choice"] for r in records],
+                                        [as_expert_choice(r.info) for r in records]).logprobs[:, 0]
+
+    before = expert_logprobs()
+    for r, lp in zip(records, before):  # the label's candidate under the head's own distribution
+        with torch.no_grad():
+            full, _ = learner.candidate_distribution(r.prompt_ids, r.info["candidate_ids"])
+        assert float(lp) == pytest.approx(float(full[0]), abs=1e-5)
+    trainer_config = load_config("smollm2_lora_cpu", [
+        "env=agora/TestCandidateMenu-v0", "policy.lora.dropout=0.0", "policy.action_head=score_candidates",
+        "algorithm.imitation_coef=1.0", "optim.lr=0.01", f"algorithm.minibatch_size={len(records)}", "algorithm.grad_accum=1",
+    ])
+    trainer = Trainer(trainer_config, learner)
+    zero = np.zeros(len(records))  # no policy gradient: only the imitation term moves the adapter
+    stats = trainer.optimize(records, zero, 0)
+    assert stats.imitation_nll == pytest.approx(float(-before.mean()), rel=1e-3)
+    trainer.optimize(records, zero, 1)
+    assert float(expert_logprobs().mean()) > float(before.mean()) + 0.05
+    learner.close()

@@ -68,9 +68,11 @@ def test_the_imitation_term_raises_the_experts_choices_and_is_logged(tmp_path):
     assert Trainer(plain, build_trainable(plain)).optimize(records, np.ones(len(records)), 0).imitation_nll == 0.0
 
 
-def test_imitation_is_for_the_tiny_policy():
-    with pytest.raises(ConfigError, match="'algorithm.imitation_coef' does not apply with policy.backend='hf'"):
+def test_imitation_needs_a_policy_that_picks_candidates():
+    with pytest.raises(ConfigError, match="'algorithm.imitation_coef' does not apply with policy.action_head='generate'"):
         load_config(None, ["policy.backend=hf", "algorithm.imitation_coef=0.5"])
+    scored = ["policy.backend=hf", "policy.action_head=score_candidates", "algorithm.imitation_coef=0.5"]
+    assert load_config(None, scored).algorithm.imitation_coef == 0.5
 
 
 def test_the_main_jobs_imitation_stays_with_its_env():

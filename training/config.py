@@ -123,7 +123,8 @@ class AlgorithmConfig(Section):
     imitation_coef: float = Field(
         0.0, ge=0,
         description="weight of the negative log-likelihood of the env's scripted expert's action at every state the "
-        "rollouts visit (DAgger-style labels; tiny policy; 0 = off; a file's value stays with the file's env and backend)",
+        "rollouts visit (DAgger-style labels; the tiny policy or an LLM's candidate-scoring head; 0 = off; a file's value "
+        "stays with the file's env and backend)",
     )
     recompute_old_logprobs: bool = Field(
         True,
@@ -447,8 +448,9 @@ def config_from_dict(data: dict, overrides: list[str] | tuple[str, ...] = ()) ->
         data["env_kwargs"] = {}
         if isinstance(data.get("train"), dict):
             data["train"].pop("eval_env_kwargs", None)
-    if another_env or given.get("policy.backend", "tiny") != "tiny":
-        # So does the file's imitation of its env's expert, a tiny-policy recipe.
+    file_backend = (data.get("policy") or {}).get("backend", "tiny") if isinstance(data.get("policy"), dict) else "tiny"
+    if another_env or given.get("policy.backend", file_backend) != file_backend:
+        # So does the file's imitation of its env's expert, a recipe for the file's policy.
         if isinstance(data.get("algorithm"), dict):
             data["algorithm"].pop("imitation_coef", None)
     for assignment in overrides:
@@ -510,7 +512,7 @@ def dump_config(config: TrainConfig) -> str:
 
 # --- settings that do not apply -----------------------------------------------------------
 
-TINY_ONLY = ("policy.tiny", "warm_start", "algorithm.imitation_coef")
+TINY_ONLY = ("policy.tiny", "warm_start")
 LLM_ONLY = (
     "policy.model", "policy.lora", "policy.require_think", "policy.action_head", "rollout.max_tokens",
     "train.device", "train.bf16", "train.gradient_checkpointing",
@@ -563,6 +565,8 @@ def inapplicable_settings(config: TrainConfig, *, only_set: bool = True) -> list
         rules += [(k, "policy.backend") for k in (TINY_ONLY if config.policy.backend != "tiny" else LLM_ONLY)]
         if config.policy.backend != "tiny" and config.policy.action_head == "score_candidates":
             rules.append(("rollout.max_tokens", "policy.action_head"))  # the head writes no free reply
+        elif config.policy.backend != "tiny":  # the expert's choice is a candidate: no reply to imitate
+            rules.append(("algorithm.imitation_coef", "policy.action_head"))
     if a.kl_coef == 0:
         rules.append(("algorithm.kl_type", "algorithm.kl_coef"))
     if not a.epo.enabled:

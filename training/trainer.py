@@ -88,6 +88,12 @@ def updates_that_fit(update: int, updates_here: int, loop_s: float, elapsed_s: f
 LOSS_STATS = ("loss", "policy_loss", "entropy", "clip_fraction", "approx_kl", "ref_kl", "grad_norm", "imitation_nll")
 
 
+def as_expert_choice(extra: dict) -> dict:
+    """A row's extras with the expert's candidate as the one chosen: the tiny policy reads its
+    choice from the response (the expert's index), the LLM candidate head from ``choice``."""
+    return {**extra, "choice": extra["expert_choice"][0]}
+
+
 @dataclass
 class UpdateStats:
     loss: float
@@ -246,7 +252,7 @@ class Trainer:
             labelled = [i for i in idx if "expert_choice" in extras[i]]
             if labelled:
                 expert = self.agent.token_scores([prompts[i] for i in labelled], [extras[i]["expert_choice"] for i in labelled],
-                                                 [extras[i] for i in labelled])
+                                                 [as_expert_choice(extras[i]) for i in labelled])
                 imitation_nll = -aggregate(expert.logprobs, expert.mask)
                 loss = loss + self.config.algorithm.imitation_coef * imitation_nll
         return {

@@ -20,9 +20,10 @@ from agents.backends.base import Generation, Backend, SamplingConfig
 from agents.prompting import Memory, Message, get_template
 
 
-def decision_prompt(decision: Decision, parser: ParserConfig) -> list[Message]:
+def decision_prompt(decision: Decision, parser: ParserConfig, scored: bool = False) -> list[Message]:
     """The chat messages for one decision. ``decision.memory`` holds the last k (observation,
-    action) pairs of the episode and ``decision.turn`` the steps taken so far."""
+    action) pairs of the episode and ``decision.turn`` the steps taken so far; ``scored``: the
+    shorter prompt of a head that scores the admissible actions (PromptTemplate.build)."""
     pairs = list(decision.memory)
     memory = Memory(k=len(pairs))
     # Number the remembered turns by their real step in the episode, not from 1.
@@ -36,6 +37,7 @@ def decision_prompt(decision: Decision, parser: ParserConfig) -> list[Message]:
         admissible_actions=decision.admissible_actions,
         max_steps=decision.max_turns,
         parser=parser,
+        scored=scored,
     )
 
 
@@ -52,12 +54,14 @@ class LLMAgent(Agent):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.policy!r}, require_think={self.parser.require_think})"
 
+    scores_candidates = False  # True for a head that scores the admissible actions: the shorter prompt
+
     def prompts(self, decisions: Sequence[Decision]) -> list[list[Message]]:
         out = []
         for i, d in enumerate(decisions):
             if not isinstance(d, Decision):
                 raise TypeError(f"decision {i} must be an agents.agent.Decision, got {type(d).__name__}")
-            out.append(decision_prompt(d, self.parser))
+            out.append(decision_prompt(d, self.parser, self.scores_candidates))
         return out
 
     def act(self, decisions: Sequence[Decision], sampling: SamplingConfig | None = None) -> list[Generation]:

@@ -159,6 +159,10 @@ class TrainableLLMAgent(LLMAgent, TrainableAgent):
             self._weights_dir = tempfile.mkdtemp(prefix="agora-rollout-weights-")
         super().__init__(policy, require_think=require_think, sampling=sampling)
 
+    @property
+    def scores_candidates(self) -> bool:  # the candidate head's shorter prompt (agents.prompting)
+        return self.action_head == HEAD
+
     def __repr__(self) -> str:
         return (f"TrainableLLMAgent(model={str(self.path)!r}, lora={self.lora}, rollout={self.rollout_backend}, "
                 f"device={self.device}, bf16={self.bf16})")
