@@ -24,37 +24,37 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, no install needed
 
-import envs  # noqa: E402
 from agents.agent import Decision  # noqa: E402
 from agents.backends.chat import encode_prompt  # noqa: E402
 from agents.llm.agent import decision_prompt  # noqa: E402
 from agents.llm.candidate_head import candidate_policy, candidate_replies  # noqa: E402
+from agents.scripted import ExpertAgent  # noqa: E402
 from training.agent_factory import build_trainable  # noqa: E402
 from training.config import load_config  # noqa: E402
+from training.rollout import RolloutConfig, rollout  # noqa: E402
 from training.tasks import training_tasks  # noqa: E402
 
 CONFIG = "smollm2_candidates_cpu"
 
 
+class RecordingExpert(ExpertAgent):
+    """The env's scripted expert, keeping every decision the rollout showed it."""
+
+    def __init__(self):
+        self.decisions: list[Decision] = []
+
+    def act(self, decisions, sampling=None):
+        self.decisions.extend(decisions)
+        return super().act(decisions, sampling)
+
+
 def expert_decisions(config, episodes: int) -> list[Decision]:
-    """Every decision of the expert's first ``episodes`` training episodes, as the recipe prompts them."""
-    family, k, limit = envs.spec(config.env).family, config.rollout.memory_k, config.rollout.max_turns
-    out = []
-    for task in training_tasks(config.env, "train", episodes, np.random.default_rng(config.train.seed)):
-        env = envs.make(config.env, **config.env_kwargs)
-        obs, info = env.reset(seed=task.seed, options=task.options)
-        memory: list[tuple[str, str]] = []
-        for turn in range(limit):
-            out.append(Decision(task=info["task"], observation=obs, admissible_actions=list(info["admissible_actions"]),
-                                memory=memory[-k:] if k else [], turn=turn, max_turns=limit, family=family))
-            action = env.unwrapped.expert_action()
-            obs_next, _, terminated, truncated, info = env.step(action)
-            memory.append((obs, action))
-            obs = obs_next
-            if terminated or truncated:
-                break
-        env.close()
-    return out
+    """Every decision of the expert's first ``episodes`` training episodes, as the recipe's rollouts build them."""
+    tasks = training_tasks(config.env, config.rollout.split, episodes, np.random.default_rng(config.train.seed))
+    expert = RecordingExpert()
+    rollout(config.env, expert, tasks, RolloutConfig(memory_k=config.rollout.memory_k, max_turns=config.rollout.max_turns),
+            env_kwargs=config.env_kwargs)
+    return expert.decisions
 
 
 def seconds_per_decision(agent, decisions: list[Decision], scored: bool) -> tuple[float, float]:
@@ -77,11 +77,10 @@ def main() -> int:
     if args.episodes < 1 or args.threads < 1:
         parser.error("--episodes and --threads must be >= 1")
     torch.set_num_threads(args.threads)
+    decisions = expert_decisions(load_config(CONFIG), args.episodes)  # the same decisions for every way
     rows = []
     for name, bf16, scored in (("full, float32", False, False), ("full, bf16 base", True, False), ("short, bf16 base", True, True)):
-        config = load_config(CONFIG, [f"train.bf16={str(bf16).lower()}"])
-        decisions = expert_decisions(config, args.episodes)
-        agent = build_trainable(config)
+        agent = build_trainable(load_config(CONFIG, [f"train.bf16={str(bf16).lower()}"]))
         try:
             rows.append((name, *seconds_per_decision(agent, decisions, scored)))
         finally:

@@ -167,29 +167,31 @@ def test_imitation_fits_the_experts_candidate_under_the_heads_softmax(agent, dec
     from training.trainer import Trainer, as_expert_choice
 
     learner = copy.deepcopy(agent)  # the module's agent keeps its weights
-    config = RolloutConfig(group_size=2, max_turns=2, memory_k=2, label_expert=True,
-                           sampling=SamplingConfig(temperature=1.0, seed=0))
-    records = rollout(MENU, learner, [Task(seed=5)], config)
-    assert records and all(r.info["expert_choice"] == [0] for r in records)  # the menu's expert counts down
+    try:
+        config = RolloutConfig(group_size=2, max_turns=2, memory_k=2, label_expert=True,
+                               sampling=SamplingConfig(temperature=1.0, seed=0))
+        records = rollout(MENU, learner, [Task(seed=5)], config)
+        assert records and all(r.info["expert_choice"] == [0] for r in records)  # the menu's expert counts down
 
-    def expert_logprobs():
-        with torch.no_grad():
-            return learner.token_scores([r.prompt_ids for r in records], [r.info["expert_choice"] for r in records],
-                                        [as_expert_choice(r.info) for r in records]).logprobs[:, 0]
+        def expert_logprobs():
+            with torch.no_grad():
+                return learner.token_scores([r.prompt_ids for r in records], [r.info["expert_choice"] for r in records],
+                                            [as_expert_choice(r.info) for r in records]).logprobs[:, 0]
 
-    before = expert_logprobs()
-    for r, lp in zip(records, before):  # the label's candidate under the head's own distribution
-        with torch.no_grad():
-            full, _ = learner.candidate_distribution(r.prompt_ids, r.info["candidate_ids"])
-        assert float(lp) == pytest.approx(float(full[0]), abs=1e-5)
-    trainer_config = load_config("smollm2_lora_cpu", [
-        "env=agora/TestCandidateMenu-v0", "policy.lora.dropout=0.0", "policy.action_head=score_candidates",
-        "algorithm.imitation_coef=1.0", "optim.lr=0.01", f"algorithm.minibatch_size={len(records)}", "algorithm.grad_accum=1",
-    ])
-    trainer = Trainer(trainer_config, learner)
-    zero = np.zeros(len(records))  # no policy gradient: only the imitation term moves the adapter
-    stats = trainer.optimize(records, zero, 0)
-    assert stats.imitation_nll == pytest.approx(float(-before.mean()), rel=1e-3)
-    trainer.optimize(records, zero, 1)
-    assert float(expert_logprobs().mean()) > float(before.mean()) + 0.05
-    learner.close()
+        before = expert_logprobs()
+        for r, lp in zip(records, before):  # the label's candidate under the head's own distribution
+            with torch.no_grad():
+                full, _ = learner.candidate_distribution(r.prompt_ids, r.info["candidate_ids"])
+            assert float(lp) == pytest.approx(float(full[0]), abs=1e-5)
+        trainer_config = load_config("smollm2_lora_cpu", [
+            "env=agora/TestCandidateMenu-v0", "policy.lora.dropout=0.0", "policy.action_head=score_candidates",
+            "algorithm.imitation_coef=1.0", "optim.lr=0.01", f"algorithm.minibatch_size={len(records)}", "algorithm.grad_accum=1",
+        ])
+        trainer = Trainer(trainer_config, learner)
+        zero = np.zeros(len(records))  # no policy gradient: only the imitation term moves the adapter
+        stats = trainer.optimize(records, zero, 0)
+        assert stats.imitation_nll == pytest.approx(float(-before.mean()), rel=1e-3)
+        trainer.optimize(records, zero, 1)
+        assert float(expert_logprobs().mean()) > float(before.mean()) + 0.05
+    finally:
+        learner.close()

@@ -448,7 +448,8 @@ def config_from_dict(data: dict, overrides: list[str] | tuple[str, ...] = ()) ->
         data["env_kwargs"] = {}
         if isinstance(data.get("train"), dict):
             data["train"].pop("eval_env_kwargs", None)
-    file_backend = (data.get("policy") or {}).get("backend", "tiny") if isinstance(data.get("policy"), dict) else "tiny"
+    policy = data.get("policy")
+    file_backend = policy.get("backend", "tiny") if isinstance(policy, dict) else "tiny"
     if another_env or given.get("policy.backend", file_backend) != file_backend:
         # So does the file's imitation of its env's expert, a recipe for the file's policy.
         if isinstance(data.get("algorithm"), dict):

@@ -44,6 +44,8 @@ def decision_prompt(decision: Decision, parser: ParserConfig, scored: bool = Fal
 class LLMAgent(Agent):
     """Prompts a backend and parses its replies. ``sampling`` is used when ``act`` gets none."""
 
+    scores_candidates = False  # True for a head that scores the admissible actions: the shorter prompt
+
     def __init__(self, policy: Backend, *, require_think: bool = True, sampling: SamplingConfig | None = None):
         if not isinstance(policy, Backend):
             raise TypeError(f"policy must be an agents.backends.base.Backend, got {type(policy).__name__}")
@@ -53,8 +55,6 @@ class LLMAgent(Agent):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.policy!r}, require_think={self.parser.require_think})"
-
-    scores_candidates = False  # True for a head that scores the admissible actions: the shorter prompt
 
     def prompts(self, decisions: Sequence[Decision]) -> list[list[Message]]:
         out = []
