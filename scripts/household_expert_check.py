@@ -3,9 +3,12 @@
     python scripts/household_expert_check.py                 # 1000 train tasks of every type
     python scripts/household_expert_check.py --n 200 --split eval_out_of_distribution --difficulty hard
     python scripts/household_expert_check.py --n 0 --optimal 20    # plan length vs breadth-first optimum
+    python scripts/household_expert_check.py --expert search --split eval_in_distribution --max-steps 15
 
 ``--optimal K`` compares the expert's plan length with a breadth-first search's on the first K
-tasks of each type at the chosen difficulty (slow: seconds per two-object task).
+tasks of each type at the chosen difficulty (slow: seconds per two-object task). ``--expert search``
+runs the expert that knows only what it has seen (``envs.household.search_expert``); ``--max-steps``
+caps an episode (a rollout's ``max_turns``), so its success says what a policy that copies it can reach.
 """
 
 from __future__ import annotations
@@ -36,7 +39,13 @@ def main() -> None:
     parser.add_argument("--split", choices=SPLITS, default="train")
     parser.add_argument("--difficulty", choices=sorted(DIFFICULTIES), default="default")
     parser.add_argument("--optimal", type=int, default=0, help="tasks per type to check against breadth-first search")
+    parser.add_argument("--expert", choices=["planner", "search"], default="planner", help="the env's expert kwarg")
+    parser.add_argument("--max-steps", type=int, default=None, help="episode step limit (default: the difficulty's)")
     args = parser.parse_args()
+    if args.max_steps is not None and args.max_steps < 1:
+        parser.error("--max-steps must be >= 1")
+    if args.optimal > 0 and args.expert != "planner":
+        parser.error("--optimal checks the planner's plans; drop --expert search")
     all_ok = check_success(args) if args.n > 0 else True
     if args.optimal > 0:
         all_ok &= check_optimality(args)
@@ -61,14 +70,15 @@ def check_optimality(args) -> bool:
 
 
 def check_success(args) -> bool:
-    env = HouseholdEnv(split=args.split, difficulty=args.difficulty)
+    env = HouseholdEnv(split=args.split, difficulty=args.difficulty, expert=args.expert, max_steps=args.max_steps)
     n = min(args.n, split_size(args.split, TASK_TYPES[0]))
-    print(f"split={args.split} difficulty={args.difficulty} tasks per type={n}")
+    print(f"split={args.split} difficulty={args.difficulty} expert={args.expert} max steps={env.max_steps} tasks per type={n}")
     print(f"{'task type':34s} {'success':>8s} {'mean steps':>11s} {'max steps':>10s} {'seconds':>8s}")
-    all_ok = True
+    all_ok, all_results = True, []
     for task_type in TASK_TYPES:
         start = time.perf_counter()
         results = [run_expert(env, task_type, i) for i in range(n)]
+        all_results += results
         wins = sum(ok for ok, _ in results)
         steps = [s for ok, s in results if ok]
         all_ok &= wins == n
@@ -76,6 +86,8 @@ def check_success(args) -> bool:
             f"{task_type:34s} {wins / n:8.1%} {statistics.mean(steps) if steps else float('nan'):11.2f} "
             f"{max(steps, default=0):10d} {time.perf_counter() - start:8.1f}"
         )
+    wins = [s for ok, s in all_results if ok]
+    print(f"{'all':34s} {len(wins) / len(all_results):8.1%} {statistics.mean(wins) if wins else float('nan'):11.2f}")
     return all_ok
 
 

@@ -8,6 +8,7 @@ its search steps cannot be imitated from the observation alone; what it can teac
 process, go to the target, put down) and a prior over where things tend to be. Off by default: on
 the main job the cloned policy starts at 0.28 held-out success but is confident about searches it
 cannot know and explores little, and RL from it was not faster (docs/benchmarks.md, 2026-12-01).
+``env_kwargs.expert=search`` clones an expert that searches on what it has seen instead.
 """
 
 from __future__ import annotations

@@ -35,6 +35,11 @@ Constructor kwargs (the defaults of every episode):
                   Added to any shaping, in every mode; wins are unaffected. Under group-relative
                   estimators it tells failed episodes apart early on (the one that searched
                   new places beats the one that went in circles), when no copy of a task wins.
+    expert        whose choices ``expert_action`` gives (demonstrations, guidance, imitation labels):
+                  "planner" (default) reads where every object lies and walks straight to it
+                  (``expert``: a shortest plan); "search" knows only what the player has seen and
+                  searches the places that could hold what it needs (``search_expert``), so a
+                  policy that sees only the observations can copy it.
 
 ``reset(seed=s, options=...)``; every option is optional:
     task          a ``TaskSpec`` (or its dict) to play as is; the other options are then ignored
@@ -60,6 +65,7 @@ from __future__ import annotations
 
 from envs.core import StepOutcome, TextEnv
 from envs.household.expert import HouseholdExpert
+from envs.household.search_expert import SearchingExpert
 from envs.household.generator import SPLITS, get_difficulty, split_size, split_task
 from envs.household.tasks import TASK_TYPES, TaskSpec
 from envs.household.world import HouseholdWorld
@@ -67,6 +73,7 @@ from envs.household.world import HouseholdWorld
 _OPTIONS = ("task", "split", "difficulty", "task_type", "index")
 _SHAPING_BONUS = 0.1
 _SHAPING_MODES = (False, True, "milestones", "potential")
+_EXPERTS = {"planner": HouseholdExpert, "search": SearchingExpert}
 
 
 def task_spec_option(value) -> TaskSpec:
@@ -88,6 +95,7 @@ class HouseholdEnv(TextEnv):
         shaped_reward: bool | str = False,
         type_weights: dict[str, float] | None = None,
         revisit_cost: float = 0.0,
+        expert: str = "planner",
         render_mode: str | None = None,
     ):
         super().__init__(render_mode=render_mode)
@@ -106,6 +114,9 @@ class HouseholdEnv(TextEnv):
         if isinstance(revisit_cost, bool) or not isinstance(revisit_cost, (int, float)) or not 0 <= revisit_cost <= 1:
             raise ValueError(f"revisit_cost must be a number in [0, 1], got {revisit_cost!r}")
         self.revisit_cost = float(revisit_cost)
+        if expert not in _EXPERTS:
+            raise ValueError(f"expert must be one of {sorted(_EXPERTS)}, got {expert!r}")
+        self.expert_kind = expert
         self.task_spec: TaskSpec | None = None
         self.world: HouseholdWorld | None = None
         self.max_steps = max_steps or get_difficulty(difficulty).max_steps
@@ -123,7 +134,7 @@ class HouseholdEnv(TextEnv):
             spec = self._pick_task(options, difficulty)
         self.task_spec = spec
         self.world = HouseholdWorld(spec)
-        self.expert = HouseholdExpert(self.world)
+        self.expert = _EXPERTS[self.expert_kind](self.world)
         self.task = spec.goal + "."
         self.max_steps = self._max_steps_override or difficulty.max_steps
         self._steps = 0

@@ -90,6 +90,8 @@ class HouseholdWorld:
         self.cool = {o.id for o in spec.objects if o.is_cool}
         self.sliced = {o.id for o in spec.objects if o.is_sliced}
         self.toggled: set[str] = set()
+        # Receptacles whose contents the agent has been shown: what a non-privileged player knows.
+        self.observed: set[str] = set()
         # The objects the goal is about, in listing order.
         ordered = sorted(self.objects, key=display_key)
         self.goal_objects = [oid for oid in ordered if self.objects[oid].type == spec.object_type]
@@ -105,6 +107,7 @@ class HouseholdWorld:
         twin.contents = {rid: list(oids) for rid, oids in self.contents.items()}
         twin.clean, twin.hot, twin.cool = set(self.clean), set(self.hot), set(self.cool)
         twin.sliced, twin.toggled = set(self.sliced), set(self.toggled)
+        twin.observed = set(self.observed)
         twin._commands = None
         return twin
 
@@ -191,8 +194,10 @@ class HouseholdWorld:
         recep = self.receptacles[rid]
         if recep.openable:
             if rid in self.opened:
+                self.observed.add(rid)
                 return f"The {rid} is open. In it, you see {list_text(self.contents[rid])}."
             return f"The {rid} is closed."
+        self.observed.add(rid)
         return f"On the {rid}, you see {list_text(self.contents[rid])}."
 
     def _look(self) -> str:
