@@ -52,7 +52,7 @@ def _could_hold(world: HouseholdWorld, rid: str, object_type: str) -> bool:
         return rtype in LAMP_HOSTS
     if object_type == spec.object_type and rtype == spec.receptacle_type:
         return False  # the task would already be done: goal objects do not start in a target
-    return object_type in spec.can_contain.get(rtype, ())
+    return world.can_hold_type(rid, object_type)
 
 
 def search_action(world: HouseholdWorld) -> str:

@@ -165,7 +165,11 @@ class HouseholdWorld:
 
     def accepts(self, rid: str, oid: str) -> bool:
         """Whether receptacle ``rid`` can hold object ``oid`` (PDDL canContain of their types)."""
-        return self.objects[oid].type in self._can_contain.get(self.receptacles[rid].type, ())
+        return self.can_hold_type(rid, self.objects[oid].type)
+
+    def can_hold_type(self, rid: str, object_type: str) -> bool:
+        """Whether receptacle ``rid`` can hold objects of ``object_type`` (common knowledge, not placement)."""
+        return object_type in self._can_contain.get(self.receptacles[rid].type, ())
 
     def admissible_commands(self) -> list[str]:
         return sorted(self.commands())
